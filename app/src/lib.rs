@@ -1,0 +1,100 @@
+//! Tessera's user interface: the HTML shell, the routes, the pages and the server functions they
+//! call. Rendered on the server (feature `ssr`) and hydrated in the browser (feature `hydrate`).
+//! Server functions stay thin: they read the [`state::AppState`] from context and call the store.
+
+use leptos::prelude::*;
+use leptos_meta::{Link, Meta, MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::{
+    StaticSegment,
+    components::{Route, Router, Routes},
+};
+
+#[cfg(feature = "ssr")]
+pub mod state;
+pub mod status;
+
+use status::StatusCard;
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body class="min-h-screen bg-slate-50 text-slate-900 antialiased dark:bg-slate-950 dark:text-slate-100">
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Effects run only in the browser: this flips once the page is hydrated and interactive.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/tessera.css"/>
+        <Link rel="icon" type_="image/svg+xml" href="/favicon.svg"/>
+        <Meta name="description" content="Tessera: the IdP → IAM Identity Center → Q Developer chain in one console"/>
+        <Title formatter=|text| format!("{text} · Tessera")/>
+        <Router>
+            <div class="flex min-h-screen flex-col">
+                <header class="border-b border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
+                    <div class="mx-auto flex max-w-5xl items-center gap-3 px-6 py-4">
+                        <span class="grid h-8 w-8 place-items-center rounded-md bg-indigo-600 font-bold text-white" aria-hidden="true">"T"</span>
+                        <span class="text-lg font-semibold tracking-tight">"Tessera"</span>
+                        <span class="text-sm text-slate-500 dark:text-slate-400">"Identity Center seats, end to end"</span>
+                    </div>
+                </header>
+                <main class="mx-auto w-full max-w-5xl flex-1 px-6 py-8" data-hydrated=move || hydrated.get().to_string()>
+                    <Routes fallback=NotFound>
+                        <Route path=StaticSegment("") view=Overview/>
+                    </Routes>
+                </main>
+            </div>
+        </Router>
+    }
+}
+
+#[component]
+fn Overview() -> impl IntoView {
+    view! {
+        <Title text="Overview"/>
+        <h1 class="text-2xl font-semibold tracking-tight">"Overview"</h1>
+        <p class="mt-1 max-w-2xl text-sm text-slate-600 dark:text-slate-400">
+            "Tessera watches the chain from your identity provider through IAM Identity Center to "
+            "Amazon Q Developer seats. The connection checks, directory and seats appear here as "
+            "they are configured; this deployment's own health is below."
+        </p>
+        <div class="mt-6 grid gap-6 md:grid-cols-2">
+            <StatusCard/>
+        </div>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(axum::http::StatusCode::NOT_FOUND);
+        }
+    }
+    view! {
+        <Title text="Not found"/>
+        <h1 class="text-2xl font-semibold">"Page not found"</h1>
+        <p class="mt-2 text-slate-600 dark:text-slate-400">
+            "There is nothing at this address. "
+            <a class="text-indigo-600 underline dark:text-indigo-400" href="/">"Back to the overview"</a>
+        </p>
+    }
+}

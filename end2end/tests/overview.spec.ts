@@ -1,0 +1,78 @@
+import { expect, test, type Page } from "@playwright/test";
+
+// Every console error or failed request on a page is a bug: a missing asset, a hydration
+// mismatch, a panic in the wasm.
+function watchForErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on("console", (msg) => {
+    if (msg.type() === "error") errors.push(`console: ${msg.text()}`);
+  });
+  page.on("pageerror", (err) => errors.push(`page: ${err.message}`));
+  page.on("response", (res) => {
+    if (res.status() >= 400) errors.push(`HTTP ${res.status()} ${res.url()}`);
+  });
+  return errors;
+}
+
+test("the overview is styled, hydrated, and refreshes its figures from the server", async ({ page }) => {
+  const errors = watchForErrors(page);
+  await page.goto("/");
+
+  await expect(page).toHaveTitle("Overview · Tessera");
+  await expect(page.getByRole("heading", { level: 1, name: "Overview" })).toBeVisible();
+
+  // Styled: Tailwind's stylesheet is loaded and applied (the button gets its indigo fill and
+  // padding, which an unstyled button does not have).
+  const refresh = page.getByTestId("refresh");
+  await expect(refresh).toBeVisible();
+  const style = await refresh.evaluate((el) => {
+    const s = getComputedStyle(el);
+    return { background: s.backgroundColor, paddingLeft: s.paddingLeft, color: s.color };
+  });
+  expect(style.background).not.toBe("rgba(0, 0, 0, 0)");
+  expect(style.background).not.toBe("rgb(239, 239, 239)"); // Chromium's default button face
+  expect(parseFloat(style.paddingLeft)).toBeGreaterThanOrEqual(8);
+
+  // Server-rendered figures from the store.
+  await expect(page.getByTestId("database")).toHaveText("SQLite");
+  await expect(page.getByTestId("schema")).toHaveText(/^version \d+$/);
+  const starts = Number(await page.getByTestId("starts").textContent());
+  expect(starts).toBeGreaterThanOrEqual(1);
+
+  // Hydrated: the wasm has taken over the page.
+  await expect(page.locator("main")).toHaveAttribute("data-hydrated", "true");
+
+  // Interactive through a server function: Refresh re-reads the status from the server.
+  const checkedAt = page.getByTestId("checked-at");
+  const before = await checkedAt.textContent();
+  expect(before).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3} UTC$/);
+  const call = page.waitForResponse(
+    (res) => res.url().includes("/api/system_status") && res.request().method() === "POST",
+  );
+  await refresh.click();
+  expect((await call).status()).toBe(200);
+  await expect(checkedAt).not.toHaveText(before ?? "");
+  await expect(page.getByTestId("database")).toHaveText("SQLite");
+
+  expect(errors).toEqual([]);
+});
+
+test("an unknown address answers 404 with a way back", async ({ page }) => {
+  const response = await page.goto("/no/such/page");
+  expect(response?.status()).toBe(404);
+  await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
+  await page.getByRole("link", { name: "Back to the overview" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Overview" })).toBeVisible();
+});
+
+test("health and readiness probes answer", async ({ request }) => {
+  const health = await request.get("/healthz");
+  expect(health.status()).toBe(200);
+  expect(await health.json()).toEqual({ status: "ok" });
+  const ready = await request.get("/readyz");
+  expect(ready.status()).toBe(200);
+  const body = await ready.json();
+  expect(body.status).toBe("ready");
+  expect(body.database).toBe("SQLite");
+  expect(body.migrations_pending).toBe(0);
+});

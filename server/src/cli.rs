@@ -1,0 +1,142 @@
+//! The command line: `tessera [--config FILE] <serve|demo|migrate|check-config>`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+use crate::startup::{self, StartupError};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tessera",
+    version,
+    about = "Tessera: the IdP → IAM Identity Center → Q Developer seat chain in one console",
+    after_help = "Configuration: tessera.toml in the working directory (or --config), then \
+                  TESSERA_<SECTION>__<KEY> environment variables, e.g. TESSERA_DATABASE__URL."
+)]
+pub struct Cli {
+    /// Configuration file (default: ./tessera.toml when present).
+    #[arg(long, global = true, env = "TESSERA_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the console (the default when no command is given).
+    Serve,
+    /// Serve the console for a local demo on the embedded SQLite database and print where to go.
+    Demo,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Validate the configuration, print it as JSON (passwords redacted) and exit.
+    CheckConfig,
+}
+
+/// Parses the arguments, runs the command and turns failures into a message and an exit code
+/// (2 for configuration errors, 1 for everything else).
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config.as_deref(), std::env::vars()) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("tessera: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    startup::init_logging(&config);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("tessera: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcome = runtime.block_on(execute(cli.command.unwrap_or(Command::Serve), config));
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "tessera stopped");
+            eprintln!("tessera: {e}");
+            match e {
+                StartupError::Config(_) => ExitCode::from(2),
+                _ => ExitCode::FAILURE,
+            }
+        }
+    }
+}
+
+async fn execute(command: Command, config: Config) -> Result<(), StartupError> {
+    match command {
+        Command::Serve => startup::serve(&config, "serve", |_, _| {}).await,
+        Command::Demo => {
+            let database = describe_database(&config.database.url);
+            startup::serve(&config, "demo", |addr, _store| {
+                print_demo_banner(addr, &database);
+            })
+            .await
+        }
+        Command::Migrate => {
+            let store = startup::open_store(&config).await?;
+            let applied = store.applied_migrations().await?;
+            println!(
+                "{} database at {} is at schema version {}",
+                store.backend().as_str(),
+                store::redact_url(&config.database.url),
+                applied.last().copied().unwrap_or(0)
+            );
+            store.close().await;
+            Ok(())
+        }
+        Command::CheckConfig => {
+            let mut shown = config.clone();
+            shown.database.url = store::redact_url(&shown.database.url);
+            match config_json(&shown) {
+                Ok(text) => print!("{text}"),
+                Err(e) => println!("(configuration is valid but cannot be printed: {e})"),
+            }
+            Ok(())
+        }
+    }
+}
+
+fn config_json(config: &Config) -> Result<String, String> {
+    let value = figment::Figment::from(figment::providers::Serialized::defaults(config))
+        .extract::<serde_json::Value>()
+        .map_err(|e| e.to_string())?;
+    Ok(serde_json::to_string_pretty(&value).map_err(|e| e.to_string())? + "\n")
+}
+
+fn describe_database(url: &str) -> String {
+    match url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
+        Some(path) => format!("SQLite file {path}"),
+        None => format!("PostgreSQL at {}", store::redact_url(url)),
+    }
+}
+
+fn print_demo_banner(addr: std::net::SocketAddr, database: &str) {
+    let host = if addr.ip().is_unspecified() {
+        "127.0.0.1".to_string()
+    } else {
+        addr.ip().to_string()
+    };
+    println!();
+    println!("  Tessera {} — demo", startup::VERSION);
+    println!();
+    println!("  Open      http://{host}:{}/", addr.port());
+    println!("  Database  {database}");
+    println!("  Health    http://{host}:{}/readyz", addr.port());
+    println!();
+    println!("  Sign-in is not part of this build yet: the console is open to whoever reaches");
+    println!("  the address above, so the demo listens on loopback only. Press Ctrl-C to stop.");
+    println!();
+}

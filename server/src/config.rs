@@ -1,0 +1,248 @@
+//! Typed configuration: defaults, then `tessera.toml`, then `TESSERA_<SECTION>__<KEY>` environment
+//! variables. Unknown keys and bad values stop the start with a message naming the key.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Prefix of environment overrides: `TESSERA_DATABASE__URL` sets `database.url`.
+pub const ENV_PREFIX: &str = "TESSERA_";
+
+/// Read from the working directory when present and no file is named.
+pub const DEFAULT_FILE: &str = "tessera.toml";
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address and port to listen on.
+    pub listen: SocketAddr,
+    /// Directory holding the built site (`pkg/tessera.js`, `.wasm`, `.css`, public assets).
+    pub site_root: PathBuf,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            site_root: PathBuf::from("target/site"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `sqlite://path/to/file.db` (created when missing) or `postgres://user@host/db`.
+    pub url: String,
+    pub max_connections: u32,
+    pub acquire_timeout_secs: u64,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: "sqlite://data/tessera.db".to_string(),
+            max_connections: 8,
+            acquire_timeout_secs: 5,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// A tracing filter: `info`, `debug`, `tessera=debug,sqlx=warn`, …
+    pub level: String,
+    pub format: LogFormat,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            level: "info".to_string(),
+            format: LogFormat::Pretty,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("the configuration file {0} does not exist (given with --config or TESSERA_CONFIG)")]
+    MissingFile(PathBuf),
+    #[error("configuration error: {0}")]
+    Invalid(String),
+    #[error("configuration error: {key} = {value:?}: {reason}")]
+    BadValue {
+        key: &'static str,
+        value: String,
+        reason: String,
+    },
+}
+
+impl Config {
+    /// Loads the configuration. `file` is the path given on the command line (must exist) or
+    /// `None` for `./tessera.toml` (used when present). `env` lists the environment.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) if !path.exists() => return Err(ConfigError::MissingFile(path.into())),
+            Some(path) => figment = figment.merge(Toml::file_exact(path)),
+            None if Path::new(DEFAULT_FILE).exists() => {
+                figment = figment.merge(Toml::file_exact(DEFAULT_FILE));
+            }
+            None => {}
+        }
+        figment = figment.merge(EnvOverrides::from_vars(env));
+        let config: Config = figment
+            .extract()
+            .map_err(|e| ConfigError::Invalid(describe_figment_error(e)))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let url = &self.database.url;
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres:")
+            || url.starts_with("postgresql:"))
+        {
+            return Err(ConfigError::BadValue {
+                key: "database.url",
+                value: store::redact_url(url),
+                reason: "must start with sqlite: or postgres:".into(),
+            });
+        }
+        if !(1..=1024).contains(&self.database.max_connections) {
+            return Err(ConfigError::BadValue {
+                key: "database.max_connections",
+                value: self.database.max_connections.to_string(),
+                reason: "must be between 1 and 1024".into(),
+            });
+        }
+        if !(1..=300).contains(&self.database.acquire_timeout_secs) {
+            return Err(ConfigError::BadValue {
+                key: "database.acquire_timeout_secs",
+                value: self.database.acquire_timeout_secs.to_string(),
+                reason: "must be between 1 and 300 seconds".into(),
+            });
+        }
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
+            return Err(ConfigError::BadValue {
+                key: "log.level",
+                value: self.log.level.clone(),
+                reason: format!("not a log filter ({e}); use e.g. info, debug or tessera=debug"),
+            });
+        }
+        Ok(())
+    }
+
+    pub fn store_options(&self) -> store::ConnectOptions {
+        store::ConnectOptions {
+            max_connections: self.database.max_connections,
+            acquire_timeout: Duration::from_secs(self.database.acquire_timeout_secs),
+        }
+    }
+}
+
+/// The `TESSERA_<SECTION>__<KEY>` variables as a figment provider: `TESSERA_DATABASE__URL=x`
+/// becomes `database.url = "x"`. Only sectioned variables count: others with the prefix
+/// (`TESSERA_CONFIG`, test settings) are not configuration and must not trip unknown-key checks.
+/// Values parse as TOML-like scalars where they can (numbers, booleans), else stay strings.
+struct EnvOverrides(figment::value::Dict);
+
+impl EnvOverrides {
+    fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Self {
+        use figment::value::{Dict, Value};
+        let mut root = Dict::new();
+        for (key, raw) in vars {
+            let Some(rest) = key.strip_prefix(ENV_PREFIX) else {
+                continue;
+            };
+            if !rest.contains("__") {
+                continue;
+            }
+            let path: Vec<String> = rest.split("__").map(str::to_ascii_lowercase).collect();
+            let value: Value = raw.parse().unwrap_or_else(|_| Value::from(raw.clone()));
+            insert_path(&mut root, &path, value);
+        }
+        Self(root)
+    }
+}
+
+impl figment::Provider for EnvOverrides {
+    fn metadata(&self) -> figment::Metadata {
+        figment::Metadata::named("TESSERA_<SECTION>__<KEY> environment variables")
+    }
+
+    fn data(
+        &self,
+    ) -> Result<figment::value::Map<figment::Profile, figment::value::Dict>, figment::Error> {
+        Ok(figment::Profile::Default.collect(self.0.clone()))
+    }
+}
+
+fn insert_path(dict: &mut figment::value::Dict, path: &[String], value: figment::value::Value) {
+    use figment::value::{Dict, Value};
+    match path {
+        [] => {}
+        [last] => {
+            dict.insert(last.clone(), value);
+        }
+        [head, rest @ ..] => {
+            let entry = dict
+                .entry(head.clone())
+                .or_insert_with(|| Value::from(Dict::new()));
+            if !matches!(entry, Value::Dict(..)) {
+                *entry = Value::from(Dict::new());
+            }
+            if let Value::Dict(_, inner) = entry {
+                insert_path(inner, rest, value);
+            }
+        }
+    }
+}
+
+/// Figment's errors carry the key path and where the value came from; keep every one of them.
+fn describe_figment_error(err: figment::Error) -> String {
+    err.into_iter()
+        .map(|e| {
+            let key = if e.path.is_empty() {
+                String::new()
+            } else {
+                format!("key `{}`: ", e.path.join("."))
+            };
+            let source = e
+                .metadata
+                .as_ref()
+                .map(|m| match &m.source {
+                    Some(src) => format!(" (from {} {src})", m.name),
+                    None => format!(" (from {})", m.name),
+                })
+                .unwrap_or_default();
+            format!("{key}{}{source}", e.kind)
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}

@@ -1,0 +1,5 @@
+//! `tessera`: see `tessera --help`.
+
+fn main() -> std::process::ExitCode {
+    server::cli::run()
+}

@@ -1,0 +1,142 @@
+//! From configuration to a running server: logging, database, migrations, listener.
+
+use std::path::Path;
+
+use app::state::AppState;
+use chrono::Utc;
+use leptos::config::{Env, LeptosOptions};
+use store::Store;
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{Config, LogFormat};
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    #[error(
+        "the built site is missing: {0} does not exist. Build it with `cargo xtask demo` (or `cargo leptos build`), or point server.site_root at a built site"
+    )]
+    SiteMissing(String),
+    #[error(
+        "cannot listen on {addr}: {source}. Is another process using the port? Set server.listen (TESSERA_SERVER__LISTEN) to a free address"
+    )]
+    Bind {
+        addr: std::net::SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the server stopped with an error: {0}")]
+    Serve(#[source] std::io::Error),
+}
+
+/// Sets up `tracing` once per process as configured.
+pub fn init_logging(config: &Config) {
+    let filter = EnvFilter::try_new(&config.log.level).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let _ = match config.log.format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Pretty => builder.try_init(),
+    };
+}
+
+/// Opens the configured database and applies pending migrations.
+pub async fn open_store(config: &Config) -> Result<Store, StartupError> {
+    let store = Store::connect(&config.database.url, &config.store_options()).await?;
+    let report = store.migrate().await?;
+    tracing::info!(
+        database = store.backend().as_str(),
+        applied_now = report.applied_now,
+        schema_version = report.schema_version,
+        "database ready"
+    );
+    Ok(store)
+}
+
+pub fn leptos_options(config: &Config) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name("tessera")
+        .site_root(config.server.site_root.display().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(config.server.listen)
+        .env(Env::PROD)
+        .build()
+}
+
+/// Fails early, with the fix, when the wasm/JS/CSS bundle is not where the server will look.
+pub fn check_site(site_root: &Path) -> Result<(), StartupError> {
+    let js = site_root.join("pkg").join("tessera.js");
+    if js.exists() {
+        Ok(())
+    } else {
+        Err(StartupError::SiteMissing(js.display().to_string()))
+    }
+}
+
+/// Runs the server until Ctrl-C or SIGTERM. `on_ready` is called with the bound address once
+/// the listener accepts connections (the demo prints its banner there).
+pub async fn serve(
+    config: &Config,
+    mode: &'static str,
+    on_ready: impl FnOnce(std::net::SocketAddr, &Store),
+) -> Result<(), StartupError> {
+    check_site(&config.server.site_root)?;
+    let store = open_store(config).await?;
+    let started_at = Utc::now();
+    let deployment = store.record_start(VERSION, started_at).await?;
+    tracing::info!(
+        deployment_id = %deployment.deployment_id,
+        starts = deployment.starts,
+        "deployment recorded"
+    );
+    let state = AppState {
+        leptos_options: leptos_options(config),
+        store: store.clone(),
+        started_at,
+        version: VERSION,
+        mode,
+    };
+    let app = crate::http::router(state);
+    let listener = tokio::net::TcpListener::bind(config.server.listen)
+        .await
+        .map_err(|source| StartupError::Bind {
+            addr: config.server.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(StartupError::Serve)?;
+    tracing::info!(%addr, mode, "listening");
+    on_ready(addr, &store);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(StartupError::Serve)?;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sig) => {
+                sig.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,137 @@
+//! Configuration as an operator meets it: file, environment overrides, and the messages for
+//! mistakes.
+
+use std::io::Write;
+use std::path::Path;
+
+use server::config::{Config, ConfigError, LogFormat};
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn file_with(text: &str) -> tempfile::NamedTempFile {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    file.write_all(text.as_bytes()).unwrap();
+    file
+}
+
+fn load_err(file: Option<&Path>, vars: &[(&str, &str)]) -> String {
+    match Config::load(file, env(vars)) {
+        Ok(c) => panic!("expected an error, got {c:?}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn defaults_serve_on_loopback_with_sqlite_under_data() {
+    let config = Config::load(None, env(&[])).unwrap();
+    assert_eq!(config.server.listen.to_string(), "127.0.0.1:3000");
+    assert_eq!(config.database.url, "sqlite://data/tessera.db");
+    assert_eq!(config.log.format, LogFormat::Pretty);
+}
+
+#[test]
+fn the_example_file_is_valid_and_matches_the_defaults() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tessera.example.toml");
+    let loaded = Config::load(Some(&example), env(&[])).unwrap();
+    let defaults = Config::default();
+    assert_eq!(loaded.server.listen, defaults.server.listen);
+    assert_eq!(loaded.server.site_root, defaults.server.site_root);
+    assert_eq!(loaded.database.url, defaults.database.url);
+    assert_eq!(
+        loaded.database.max_connections,
+        defaults.database.max_connections
+    );
+    assert_eq!(loaded.log.level, defaults.log.level);
+}
+
+#[test]
+fn environment_overrides_the_file() {
+    let file = file_with("[database]\nurl = \"sqlite://from-file.db\"\nmax_connections = 3\n");
+    let config = Config::load(
+        Some(file.path()),
+        env(&[
+            ("TESSERA_DATABASE__URL", "postgres://tessera@db/tessera"),
+            ("TESSERA_SERVER__LISTEN", "127.0.0.1:4000"),
+            ("TESSERA_LOG__FORMAT", "json"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(config.database.url, "postgres://tessera@db/tessera");
+    assert_eq!(config.database.max_connections, 3, "file value kept");
+    assert_eq!(config.server.listen.to_string(), "127.0.0.1:4000");
+    assert_eq!(config.log.format, LogFormat::Json);
+}
+
+#[test]
+fn unrelated_tessera_variables_are_not_configuration() {
+    Config::load(
+        None,
+        env(&[
+            ("TESSERA_TEST_DATABASE_URL", "postgres://x@y/z"),
+            ("TESSERA_CONFIG", "/nowhere"),
+        ]),
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_misspelt_key_in_the_file_is_named() {
+    let file = file_with("[databse]\nurl = \"sqlite://x.db\"\n");
+    let msg = load_err(Some(file.path()), &[]);
+    assert!(msg.contains("databse"), "{msg}");
+}
+
+#[test]
+fn a_misspelt_environment_variable_is_named() {
+    let msg = load_err(None, &[("TESSERA_SERVER__LISTN", "127.0.0.1:1")]);
+    assert!(msg.contains("listn"), "{msg}");
+    assert!(msg.contains("environment"), "{msg}");
+}
+
+#[test]
+fn a_bad_listen_address_is_named() {
+    let msg = load_err(None, &[("TESSERA_SERVER__LISTEN", "localhost")]);
+    assert!(msg.contains("server.listen"), "{msg}");
+}
+
+#[test]
+fn a_database_url_of_another_kind_is_refused_without_its_password() {
+    let msg = load_err(
+        None,
+        &[("TESSERA_DATABASE__URL", "mysql://root:pw123@db/tessera")],
+    );
+    assert!(msg.contains("database.url"), "{msg}");
+    assert!(msg.contains("sqlite:"), "{msg}");
+    assert!(!msg.contains("pw123"), "password leaked: {msg}");
+}
+
+#[test]
+fn out_of_range_numbers_are_refused() {
+    let msg = load_err(None, &[("TESSERA_DATABASE__MAX_CONNECTIONS", "0")]);
+    assert!(msg.contains("database.max_connections"), "{msg}");
+}
+
+#[test]
+fn a_bad_log_filter_is_refused_with_examples() {
+    let msg = load_err(None, &[("TESSERA_LOG__LEVEL", "info,=[")]);
+    assert!(msg.contains("log.level"), "{msg}");
+}
+
+#[test]
+fn an_explicit_config_file_must_exist() {
+    let err = Config::load(Some(Path::new("/nonexistent/tessera.toml")), env(&[])).unwrap_err();
+    assert!(matches!(err, ConfigError::MissingFile(_)), "{err}");
+    assert!(err.to_string().contains("/nonexistent/tessera.toml"));
+}
+
+#[test]
+fn malformed_toml_is_reported_with_its_place() {
+    let file = file_with("[server]\nlisten = \n");
+    let msg = load_err(Some(file.path()), &[]);
+    assert!(msg.contains(&file.path().display().to_string()), "{msg}");
+}

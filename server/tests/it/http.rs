@@ -1,0 +1,115 @@
+//! The server as a user reaches it: the real router over a real (throwaway) database, driven
+//! through HTTP requests, on SQLite and PostgreSQL.
+
+use app::state::AppState;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use chrono::Utc;
+use http_body_util::BodyExt;
+use server::config::Config;
+use store::testkit::TestDb;
+use tower::ServiceExt;
+
+async fn app_for(db: &TestDb) -> axum::Router {
+    db.store.record_start("test", Utc::now()).await.unwrap();
+    let state = AppState {
+        leptos_options: server::startup::leptos_options(&Config::default()),
+        store: db.store.clone(),
+        started_at: Utc::now(),
+        version: "test",
+        mode: "test",
+    };
+    server::http::router(state)
+}
+
+async fn send(app: axum::Router, request: Request<Body>) -> (StatusCode, String) {
+    let response = app.oneshot(request).await.unwrap();
+    let status = response.status();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+/// The text inside the first element carrying `data-testid="<id>"`.
+fn testid_text(html: &str, id: &str) -> Option<String> {
+    let at = html.find(&format!(r#"data-testid="{id}""#))?;
+    let open_end = at + html[at..].find('>')? + 1;
+    let close = open_end + html[open_end..].find('<')?;
+    Some(html[open_end..close].to_string())
+}
+
+fn get(uri: &str) -> Request<Body> {
+    Request::get(uri).body(Body::empty()).unwrap()
+}
+
+store::backend_tests!(
+    health_answers_without_touching_the_database,
+    ready_reports_the_database_and_schema,
+    ready_fails_when_the_database_is_gone,
+    the_overview_is_rendered_with_live_figures,
+    the_status_server_function_reads_the_store,
+    an_unknown_page_is_a_404,
+);
+
+async fn health_answers_without_touching_the_database(db: &TestDb) {
+    let app = app_for(db).await;
+    db.store.close().await;
+    let (status, body) = send(app, get("/healthz")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, r#"{"status":"ok"}"#);
+}
+
+async fn ready_reports_the_database_and_schema(db: &TestDb) {
+    let (status, body) = send(app_for(db).await, get("/readyz")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["status"], "ready");
+    assert_eq!(json["database"], db.store.backend().as_str());
+    assert_eq!(json["migrations_pending"], 0);
+}
+
+async fn ready_fails_when_the_database_is_gone(db: &TestDb) {
+    let app = app_for(db).await;
+    db.store.close().await;
+    let (status, body) = send(app, get("/readyz")).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["status"], "database unavailable");
+    assert!(json["error"].as_str().unwrap().contains("database error"));
+}
+
+async fn the_overview_is_rendered_with_live_figures(db: &TestDb) {
+    let (status, html) = send(app_for(db).await, get("/")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("<title>Overview · Tessera</title>"), "{html}");
+    assert!(html.contains("/pkg/tessera.css"), "stylesheet linked");
+    assert!(html.contains("/pkg/tessera.js"), "hydration script linked");
+    assert!(html.contains("This deployment"));
+    assert_eq!(
+        testid_text(&html, "database").as_deref(),
+        Some(db.store.backend().as_str())
+    );
+    assert_eq!(testid_text(&html, "starts").as_deref(), Some("1"));
+    assert_eq!(testid_text(&html, "schema").as_deref(), Some("version 1"));
+}
+
+async fn the_status_server_function_reads_the_store(db: &TestDb) {
+    db.store.record_start("test", Utc::now()).await.unwrap();
+    let deployment_id = db.store.deployment().await.unwrap().deployment_id;
+    let request = Request::post("/api/system_status")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::empty())
+        .unwrap();
+    let (status, body) = send(app_for(db).await, request).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["database"], db.store.backend().as_str());
+    assert_eq!(json["deployment_id"], deployment_id);
+    assert_eq!(json["starts"], 2, "one start above plus app_for's");
+    assert_eq!(json["migrations_pending"], 0);
+}
+
+async fn an_unknown_page_is_a_404(db: &TestDb) {
+    let (status, html) = send(app_for(db).await, get("/no/such/page")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(html.contains("Page not found"));
+}

@@ -1,0 +1,338 @@
+//! Tessera's persistence.
+//!
+//! One [`Store`] speaks to either an embedded SQLite file (the default) or PostgreSQL (for
+//! deployments with several replicas). Each dialect has its own migration directory under
+//! `migrations/`; both carry the same numbered migrations and the same test suite runs on both.
+//!
+//! Queries are written once with `$N` placeholders, which both SQLite and PostgreSQL accept, and
+//! run through [`on_pool!`] so the same statement is bound and executed on whichever pool is open.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, Row, SqlitePool};
+
+#[cfg(feature = "testkit")]
+pub mod testkit;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
+
+/// Runs the same body on whichever pool the store holds; `$pool` is bound to the concrete pool.
+macro_rules! on_pool {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match &$store.pool {
+            Pool::Sqlite($pool) => $body,
+            Pool::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Which database a [`Store`] is connected to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+/// Everything that can go wrong in the store, phrased for the operator who has to fix it.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "database URL {url:?} is not understood: {reason}. Use sqlite://path/to/file.db or postgres://user@host/db"
+    )]
+    BadUrl { url: String, reason: String },
+    #[error("cannot create the directory {dir} for the SQLite database: {source}")]
+    CreateDir {
+        dir: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot connect to the {backend} database at {target}: {source}")]
+    Connect {
+        backend: &'static str,
+        target: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error(
+        "applying database migrations failed: {0}. The database was left at its last complete migration; fix the cause and start again"
+    )]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database error: {0}")]
+    Query(#[from] sqlx::Error),
+    #[error("the database has not been set up yet: run `tessera migrate` or start the server once")]
+    NotInitialised,
+}
+
+/// Pool settings taken from configuration.
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 8,
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// The handle every part of Tessera uses to read and write its data. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: Pool,
+}
+
+/// The deployment's own record: who it is and how often it started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deployment {
+    pub deployment_id: String,
+    pub created_at: DateTime<Utc>,
+    pub last_started_at: DateTime<Utc>,
+    pub starts: i64,
+    pub last_version: String,
+}
+
+/// The outcome of applying migrations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationReport {
+    /// Migrations applied by this call.
+    pub applied_now: usize,
+    /// Highest migration version now in the database.
+    pub schema_version: i64,
+}
+
+impl Store {
+    /// Opens the database named by `url`. SQLite files (and their directory) are created when
+    /// missing; nothing is migrated until [`Store::migrate`] is called.
+    pub async fn connect(url: &str, options: &ConnectOptions) -> Result<Self, StoreError> {
+        let bad_url = |reason: String| StoreError::BadUrl {
+            url: redact_url(url),
+            reason,
+        };
+        if url.starts_with("sqlite:") {
+            let connect = SqliteConnectOptions::from_str(url)
+                .map_err(|e| bad_url(e.to_string()))?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(5));
+            let file = connect.get_filename().to_path_buf();
+            if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+                create_dir(dir)?;
+            }
+            let pool = SqlitePoolOptions::new()
+                .max_connections(options.max_connections)
+                .acquire_timeout(options.acquire_timeout)
+                .connect_with(connect)
+                .await
+                .map_err(|source| StoreError::Connect {
+                    backend: Backend::Sqlite.as_str(),
+                    target: file.display().to_string(),
+                    source,
+                })?;
+            Ok(Self {
+                pool: Pool::Sqlite(pool),
+            })
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let connect = PgConnectOptions::from_str(url).map_err(|e| bad_url(e.to_string()))?;
+            let pool = PgPoolOptions::new()
+                .max_connections(options.max_connections)
+                .acquire_timeout(options.acquire_timeout)
+                .connect_with(connect)
+                .await
+                .map_err(|source| StoreError::Connect {
+                    backend: Backend::Postgres.as_str(),
+                    target: redact_url(url),
+                    source,
+                })?;
+            Ok(Self {
+                pool: Pool::Postgres(pool),
+            })
+        } else {
+            Err(bad_url(
+                "the scheme must be sqlite: or postgres:".to_string(),
+            ))
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies every pending migration of this backend's dialect. Safe to run on every start and
+    /// from several replicas at once (sqlx takes a database lock on PostgreSQL).
+    pub async fn migrate(&self) -> Result<MigrationReport, StoreError> {
+        let before = self.applied_migrations().await?;
+        match &self.pool {
+            Pool::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
+            Pool::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+        }
+        let after = self.applied_migrations().await?;
+        Ok(MigrationReport {
+            applied_now: after.len().saturating_sub(before.len()),
+            schema_version: after.last().copied().unwrap_or(0),
+        })
+    }
+
+    /// Versions of the migrations this binary knows, in order.
+    pub fn known_migrations(&self) -> Vec<i64> {
+        let migrator = match self.pool {
+            Pool::Sqlite(_) => &SQLITE_MIGRATIONS,
+            Pool::Postgres(_) => &POSTGRES_MIGRATIONS,
+        };
+        migrator.iter().map(|m| m.version).collect()
+    }
+
+    /// Versions applied to the database, ascending; empty before the first migration.
+    pub async fn applied_migrations(&self) -> Result<Vec<i64>, StoreError> {
+        let exists_sql = match self.backend() {
+            Backend::Sqlite => {
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'"
+            }
+            Backend::Postgres => {
+                "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = '_sqlx_migrations'"
+            }
+        };
+        let exists: i64 = on_pool!(self, |pool| sqlx::query_scalar(exists_sql)
+            .fetch_one(pool)
+            .await?);
+        if exists == 0 {
+            return Ok(Vec::new());
+        }
+        let sql = "SELECT version FROM _sqlx_migrations WHERE success = TRUE ORDER BY version";
+        Ok(on_pool!(self, |pool| sqlx::query_scalar(sql)
+            .fetch_all(pool)
+            .await?))
+    }
+
+    /// A round trip to the database; returns how long it took.
+    pub async fn ping(&self) -> Result<Duration, StoreError> {
+        let started = Instant::now();
+        let _: i32 = on_pool!(self, |pool| sqlx::query_scalar("SELECT 1")
+            .fetch_one(pool)
+            .await?);
+        Ok(started.elapsed())
+    }
+
+    /// Records a start of the server at `now` with the given version: the first start creates the
+    /// deployment record (with a new deployment id), later ones count up.
+    pub async fn record_start(
+        &self,
+        version: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Deployment, StoreError> {
+        let new_id = uuid::Uuid::new_v4().to_string();
+        let sql = "INSERT INTO deployment (id, deployment_id, created_at, last_started_at, starts, last_version)
+                   VALUES (1, $1, $2, $2, 1, $3)
+                   ON CONFLICT (id) DO UPDATE
+                   SET last_started_at = excluded.last_started_at,
+                       starts = deployment.starts + 1,
+                       last_version = excluded.last_version";
+        on_pool!(self, |pool| {
+            sqlx::query(sql)
+                .bind(&new_id)
+                .bind(now)
+                .bind(version)
+                .execute(pool)
+                .await?;
+        });
+        self.deployment().await
+    }
+
+    /// The deployment record; [`StoreError::NotInitialised`] before the first start.
+    pub async fn deployment(&self) -> Result<Deployment, StoreError> {
+        let sql = "SELECT deployment_id, created_at, last_started_at, starts, last_version
+                   FROM deployment WHERE id = 1";
+        let row = on_pool!(self, |pool| {
+            let row = sqlx::query(sql).fetch_optional(pool).await?;
+            match row {
+                None => None,
+                Some(row) => Some(Deployment {
+                    deployment_id: row.try_get(0)?,
+                    created_at: row.try_get(1)?,
+                    last_started_at: row.try_get(2)?,
+                    starts: row.try_get(3)?,
+                    last_version: row.try_get(4)?,
+                }),
+            }
+        });
+        row.ok_or(StoreError::NotInitialised)
+    }
+
+    /// Closes every connection; waits for checked-out connections to return.
+    pub async fn close(&self) {
+        on_pool!(self, |pool| pool.close().await)
+    }
+}
+
+fn create_dir(dir: &Path) -> Result<(), StoreError> {
+    std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+        dir: dir.display().to_string(),
+        source,
+    })
+}
+
+/// The URL with any password replaced, fit for logs and error messages.
+pub fn redact_url(url: &str) -> String {
+    // scheme://user:password@host/... → scheme://user:***@host/...
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let Some((userinfo, host)) = rest.rsplit_once('@') else {
+        return url.to_string();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(
+            redact_url("postgres://tessera:s3cr@t@db.internal:5432/tessera"),
+            "postgres://tessera:***@db.internal:5432/tessera"
+        );
+        assert_eq!(
+            redact_url("postgres://tessera@db/tessera"),
+            "postgres://tessera@db/tessera"
+        );
+        assert_eq!(
+            redact_url("sqlite://data/tessera.db"),
+            "sqlite://data/tessera.db"
+        );
+    }
+}

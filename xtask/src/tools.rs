@@ -1,0 +1,187 @@
+//! Installs what building and testing Tessera needs, skipping whatever is already there:
+//! the wasm32 target, cargo-leptos and wasm-bindgen-cli (from source, with our lockfiles),
+//! the npm packages (Tailwind, wasm-opt, Playwright) and Debian's Chromium.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::{Result, cargo, describe, run};
+
+pub const CARGO_LEPTOS_VERSION: &str = "0.3.11";
+/// Must equal the `wasm-bindgen` crate version pinned in the workspace Cargo.toml.
+pub const WASM_BINDGEN_VERSION: &str = "0.2.130";
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// What `cargo leptos build` needs.
+    Build,
+    /// That, plus the browser for the end-to-end suite.
+    Everything,
+}
+
+pub fn ensure_all(root: &Path, need: Need) -> Result {
+    ensure_wasm_target()?;
+    ensure_from_source(
+        root,
+        "cargo-leptos",
+        CARGO_LEPTOS_VERSION,
+        &["cargo-leptos", "--version"],
+    )?;
+    ensure_from_source(
+        root,
+        "wasm-bindgen-cli",
+        WASM_BINDGEN_VERSION,
+        &["wasm-bindgen", "--version"],
+    )?;
+    ensure_npm_packages(root)?;
+    if need == Need::Everything {
+        ensure_chromium()?;
+    }
+    Ok(())
+}
+
+/// Output of a command, or None when it cannot run or fails.
+fn output_of(program: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new(program).args(args).output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn ensure_wasm_target() -> Result {
+    let installed = output_of("rustup", &["target", "list", "--installed"]).unwrap_or_default();
+    if installed
+        .lines()
+        .any(|l| l.trim() == "wasm32-unknown-unknown")
+    {
+        return Ok(());
+    }
+    run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
+}
+
+fn cargo_home() -> PathBuf {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .unwrap_or_else(|| PathBuf::from(".cargo"))
+}
+
+/// Installs `krate` at `version` into ~/.cargo/bin unless `probe` already reports that version.
+///
+/// The published lockfiles of these tools do not resolve here (they name crate versions newer
+/// than this toolchain or this registry allows), so the crate's source archive is unpacked and
+/// built with the adjusted lockfile kept in `xtask/tools/<krate>-<version>.Cargo.lock`.
+fn ensure_from_source(root: &Path, krate: &str, version: &str, probe: &[&str]) -> Result {
+    if let Some(out) = output_of(probe[0], &probe[1..]) {
+        if out.split_whitespace().any(|word| word == version) {
+            return Ok(());
+        }
+        println!("{krate}: found {}, need {version}", out.trim());
+    }
+    let lockfile = root
+        .join("xtask")
+        .join("tools")
+        .join(format!("{krate}-{version}.Cargo.lock"));
+    if !lockfile.exists() {
+        return Err(format!("missing {}", lockfile.display()));
+    }
+    let archive = fetch_crate_archive(krate, version)?;
+    let build_dir = std::env::temp_dir().join(format!("tessera-tools-{krate}-{version}"));
+    if build_dir.exists() {
+        std::fs::remove_dir_all(&build_dir)
+            .map_err(|e| format!("cannot clear {}: {e}", build_dir.display()))?;
+    }
+    std::fs::create_dir_all(&build_dir)
+        .map_err(|e| format!("cannot create {}: {e}", build_dir.display()))?;
+    run(Command::new("tar")
+        .arg("xzf")
+        .arg(&archive)
+        .arg("-C")
+        .arg(&build_dir))?;
+    let source = build_dir.join(format!("{krate}-{version}"));
+    std::fs::copy(&lockfile, source.join("Cargo.lock"))
+        .map_err(|e| format!("cannot copy {}: {e}", lockfile.display()))?;
+    println!(
+        "{krate} {version}: building from source (cargo-leptos takes about 35 minutes on 2 cores, once)"
+    );
+    run(cargo()
+        .args(["install", "--locked", "--force", "--path"])
+        .arg(&source))?;
+    let _ = std::fs::remove_dir_all(&build_dir);
+    match output_of(probe[0], &probe[1..]) {
+        Some(out) if out.split_whitespace().any(|w| w == version) => Ok(()),
+        other => Err(format!(
+            "{krate} was installed but `{}` reports {:?}; is ~/.cargo/bin on PATH?",
+            probe.join(" "),
+            other.map(|s| s.trim().to_string())
+        )),
+    }
+}
+
+/// Finds `<krate>-<version>.crate` in cargo's download cache, asking cargo to download it first
+/// when absent: `cargo install --locked` fetches the archive before it refuses the lockfile.
+fn fetch_crate_archive(krate: &str, version: &str) -> Result<PathBuf> {
+    let name = format!("{krate}-{version}.crate");
+    let find = || -> Option<PathBuf> {
+        let cache = cargo_home().join("registry").join("cache");
+        std::fs::read_dir(cache)
+            .ok()?
+            .filter_map(|entry| entry.ok())
+            .map(|entry| entry.path().join(&name))
+            .find(|p| p.exists())
+    };
+    if let Some(found) = find() {
+        return Ok(found);
+    }
+    let mut cmd = cargo();
+    cmd.args(["install", "--locked", &format!("{krate}@{version}")]);
+    println!(
+        "$ {}   (only to download the source archive; its failure is expected)",
+        describe(&cmd)
+    );
+    let _ = cmd.output();
+    find().ok_or_else(|| {
+        format!("cargo did not download {name}; check that the crates registry is reachable")
+    })
+}
+
+fn ensure_npm_packages(root: &Path) -> Result {
+    let installed_lock = root.join("node_modules").join(".package-lock.json");
+    let lock = root.join("package-lock.json");
+    let fresh = match (installed_lock.metadata(), lock.metadata()) {
+        (Ok(installed), Ok(wanted)) => match (installed.modified(), wanted.modified()) {
+            (Ok(a), Ok(b)) => a >= b,
+            _ => false,
+        },
+        _ => false,
+    };
+    if fresh {
+        return Ok(());
+    }
+    run(Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(root))
+}
+
+pub fn chromium_path() -> PathBuf {
+    std::env::var_os("CHROMIUM_PATH")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"))
+}
+
+fn ensure_chromium() -> Result {
+    if chromium_path().exists() {
+        return Ok(());
+    }
+    let is_root = output_of("id", &["-u"]).is_some_and(|uid| uid.trim() == "0");
+    if !is_root {
+        return Err(format!(
+            "Chromium is missing at {}: install Debian's package (sudo apt-get install chromium) or set CHROMIUM_PATH",
+            chromium_path().display()
+        ));
+    }
+    run(Command::new("apt-get").args(["update", "-qq"]))?;
+    run(Command::new("apt-get")
+        .args(["install", "-y", "-qq", "chromium"])
+        .env("DEBIAN_FRONTEND", "noninteractive"))
+}
