@@ -11,6 +11,7 @@ const baseURL = `http://127.0.0.1:${port}`;
 
 export default defineConfig({
   testDir: "./tests",
+  outputDir: "./test-results",
   fullyParallel: false,
   forbidOnly: !!process.env.CI,
   retries: 0,
