@@ -158,8 +158,12 @@ fn ensure_npm_packages(root: &Path) -> Result {
     if fresh {
         return Ok(());
     }
+    // `npm install --no-save` rather than `npm ci`: where npm is set to omit registry URLs from
+    // lockfiles (as on these machines), the lock has no entries for Tailwind's optional
+    // per-platform packages and `npm ci` refuses it as out of sync. This installs the locked
+    // versions all the same and leaves package-lock.json untouched.
     run(Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund"])
+        .args(["install", "--no-save", "--no-audit", "--no-fund"])
         .current_dir(root))
 }
 
