@@ -93,6 +93,71 @@ pub(crate) fn run(cmd: &mut Command) -> Result {
     }
 }
 
+/// Like [`run`], but also returns the command's standard output (still shown as it comes).
+fn run_capturing(cmd: &mut Command) -> (Result, String) {
+    use std::io::{BufRead, BufReader};
+    println!("$ {}", describe(cmd));
+    let mut child = match cmd.stdout(std::process::Stdio::piped()).spawn() {
+        Ok(child) => child,
+        Err(e) => {
+            return (
+                Err(format!("cannot start `{}`: {e}", describe(cmd))),
+                String::new(),
+            );
+        }
+    };
+    let mut captured = String::new();
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout)
+            .lines()
+            .map_while(std::io::Result::ok)
+        {
+            println!("{line}");
+            captured.push_str(&line);
+            captured.push('\n');
+        }
+    }
+    let outcome = match child.wait() {
+        Ok(status) if status.success() => Ok(()),
+        Ok(status) => Err(format!("`{}` failed ({status})", describe(cmd))),
+        Err(e) => Err(format!("`{}` did not finish: {e}", describe(cmd))),
+    };
+    (outcome, captured)
+}
+
+/// Passed and failed counts from cargo test's `test result:` lines and Playwright's summary.
+#[derive(Default, Clone, Copy)]
+struct Tally {
+    passed: u64,
+    failed: u64,
+}
+
+impl Tally {
+    fn add_output(&mut self, output: &str) {
+        for line in output.lines().map(str::trim) {
+            if let Some(rest) = line.strip_prefix("test result: ") {
+                // test result: ok. 24 passed; 3 failed; 0 ignored; ...
+                self.passed += count_before(rest, " passed");
+                self.failed += count_before(rest, " failed");
+            } else if line.ends_with(" passed") || line.contains(" passed (") {
+                // Playwright: "3 passed (2.5s)"
+                self.passed += count_before(line, " passed");
+            } else if line.ends_with(" failed") && !line.contains(';') {
+                // Playwright: "1 failed"
+                self.failed += count_before(line, " failed");
+            }
+        }
+    }
+}
+
+/// The number just before `word` in `text` (0 when there is none).
+fn count_before(text: &str, word: &str) -> u64 {
+    text.find(word)
+        .and_then(|at| text[..at].split(|c: char| !c.is_ascii_digit()).next_back())
+        .and_then(|digits| digits.parse().ok())
+        .unwrap_or(0)
+}
+
 pub(crate) fn describe(cmd: &Command) -> String {
     std::iter::once(cmd.get_program())
         .chain(cmd.get_args())
@@ -170,7 +235,8 @@ fn test(root: &Path, args: &[String]) -> Result {
     }
     let started = Instant::now();
     let mut phases: Vec<Phase> = Vec::new();
-    let outcome = run_test_phases(root, &mut phases);
+    let mut tally = Tally::default();
+    let outcome = run_test_phases(root, &mut phases, &mut tally);
     println!("\nTiming (cargo xtask test)");
     for phase in &phases {
         println!(
@@ -188,7 +254,7 @@ fn test(root: &Path, args: &[String]) -> Result {
     outcome
 }
 
-fn run_test_phases(root: &Path, phases: &mut Vec<Phase>) -> Result {
+fn run_test_phases(root: &Path, phases: &mut Vec<Phase>, tally: &mut Tally) -> Result {
     let mut phase = |name: &'static str, f: &mut dyn FnMut() -> Result| -> Result {
         println!("\n==> {name}");
         let started = Instant::now();
@@ -228,7 +294,9 @@ fn run_test_phases(root: &Path, phases: &mut Vec<Phase>) -> Result {
         let mut cmd = cargo();
         cmd.current_dir(root).args(["test", "--all-targets"]);
         configure_postgres(&mut cmd)?;
-        run(&mut cmd)
+        let (outcome, output) = run_capturing(&mut cmd);
+        tally.add_output(&output);
+        outcome
     })?;
     phase("site build", &mut || build_site(root, false))?;
     phase("end-to-end (Playwright)", &mut || {
@@ -242,7 +310,9 @@ fn run_test_phases(root: &Path, phases: &mut Vec<Phase>) -> Result {
             .env("TESSERA_BIN", server_binary(root, false))
             .env("TESSERA_SITE_ROOT", root.join("target").join("site"))
             .env("CHROMIUM_PATH", tools::chromium_path());
-        run(&mut cmd)
+        let (outcome, output) = run_capturing(&mut cmd);
+        tally.add_output(&output);
+        outcome
     })?;
     Ok(())
 }
@@ -271,4 +341,23 @@ fn configure_postgres(cmd: &mut Command) -> Result {
         "PostgreSQL tests: no server found (set TESSERA_TEST_DATABASE_URL); they will be skipped"
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Tally, count_before};
+
+    #[test]
+    fn counts_come_from_cargo_and_playwright_summaries() {
+        let mut tally = Tally::default();
+        tally.add_output(
+            "test a ... ok\n\
+             test result: ok. 24 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out\n\
+             test result: FAILED. 10 passed; 2 failed; 1 ignored; 0 measured; 0 filtered out\n\
+             \x20 1 failed\n\
+             \x20 3 passed (2.5s)\n",
+        );
+        assert_eq!((tally.passed, tally.failed), (37, 3));
+        assert_eq!(count_before("no numbers passed", " passed"), 0);
+    }
 }
