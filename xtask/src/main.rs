@@ -251,6 +251,9 @@ fn test(root: &Path, args: &[String]) -> Result {
         "total",
         started.elapsed().as_secs_f64()
     );
+    println!();
+    // The plain closing line CI reads: Rust tests (both databases) plus Playwright tests.
+    println!("tests: {} passed, {} failed", tally.passed, tally.failed);
     outcome
 }
 

@@ -102,7 +102,7 @@ fn ensure_from_source(root: &Path, krate: &str, version: &str, probe: &[&str]) -
     std::fs::copy(&lockfile, source.join("Cargo.lock"))
         .map_err(|e| format!("cannot copy {}: {e}", lockfile.display()))?;
     println!(
-        "{krate} {version}: building from source (cargo-leptos takes about 35 minutes on 2 cores, once)"
+        "{krate} {version}: building from source (cargo-leptos takes about 15 minutes on 2 cores, once)"
     );
     run(cargo()
         .args(["install", "--locked", "--force", "--path"])
