@@ -8,8 +8,13 @@
 //!   owners, the Identity Center directory provisioned from them, the Q Developer assignments and
 //!   the planted problems Tessera must find.
 //!
-//! Next (see ARCHITECTURE.md): the AWS JSON 1.1 endpoints (identitystore, sso-admin) with SigV4,
-//! the SCIM endpoint, rate limits, faults and a controllable clock.
+//! - [`aws`]: the AWS JSON 1.1 protocol with SigV4 checking; the Identity Store operations.
+//! - [`server`]: runs the endpoints on loopback.
+//!
+//! Next (see ARCHITECTURE.md): sso-admin, the SCIM endpoint, rate limits, faults and a
+//! controllable clock.
 
+pub mod aws;
 pub mod directory;
 pub mod seed;
+pub mod server;

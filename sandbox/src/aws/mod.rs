@@ -1,0 +1,207 @@
+//! The AWS JSON 1.1 protocol as the official SDKs speak it: `POST /` with
+//! `X-Amz-Target: <Service>.<Operation>`, a SigV4 signature, a JSON body; errors as a JSON body
+//! with `__type` and `Message` (plus the `x-amzn-ErrorType` header).
+
+pub mod identitystore;
+pub mod sigv4;
+
+use std::sync::{Arc, RwLock};
+use std::time::SystemTime;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::directory::Directory;
+use sigv4::StaticCredentials;
+
+/// What the AWS endpoints serve from. Shared by every request.
+#[derive(Debug)]
+pub struct AwsState {
+    pub directory: RwLock<Directory>,
+    pub credentials: StaticCredentials,
+}
+
+pub type SharedAwsState = Arc<AwsState>;
+
+/// An error as AWS reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AwsError {
+    pub status: StatusCode,
+    pub kind: &'static str,
+    pub message: String,
+    /// Extra members of the error shape (ResourceType, ResourceId, RetryAfterSeconds, …).
+    pub fields: serde_json::Map<String, Value>,
+}
+
+impl AwsError {
+    fn new(status: StatusCode, kind: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            kind,
+            message: message.into(),
+            fields: serde_json::Map::new(),
+        }
+    }
+
+    pub fn validation(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "ValidationException", message)
+    }
+
+    pub fn not_found(resource_type: &str, resource_id: &str, message: impl Into<String>) -> Self {
+        let mut e = Self::new(
+            StatusCode::BAD_REQUEST,
+            "ResourceNotFoundException",
+            message,
+        );
+        e.fields
+            .insert("ResourceType".into(), Value::from(resource_type));
+        e.fields
+            .insert("ResourceId".into(), Value::from(resource_id));
+        e
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        let mut e = Self::new(StatusCode::BAD_REQUEST, "ConflictException", message);
+        e.fields.insert(
+            "Reason".into(),
+            Value::from("UNIQUENESS_CONSTRAINT_VIOLATION"),
+        );
+        e
+    }
+
+    pub fn unknown_operation(target: &str) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "UnknownOperationException",
+            format!("Operation {target} is not supported."),
+        )
+    }
+
+    pub fn serialization(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "SerializationException", message)
+    }
+
+    pub fn missing_authentication() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "MissingAuthenticationTokenException",
+            "Missing Authentication Token",
+        )
+    }
+
+    pub fn incomplete_signature(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "IncompleteSignatureException",
+            message,
+        )
+    }
+
+    pub fn invalid_signature(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "InvalidSignatureException",
+            message,
+        )
+    }
+
+    pub fn unrecognized_client() -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "UnrecognizedClientException",
+            "The security token included in the request is invalid.",
+        )
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalServerException",
+            message,
+        )
+    }
+}
+
+impl IntoResponse for AwsError {
+    fn into_response(self) -> Response {
+        let mut body = self.fields;
+        body.insert("__type".into(), Value::from(self.kind));
+        body.insert("Message".into(), Value::from(self.message));
+        let mut response = (self.status, axum::Json(Value::Object(body))).into_response();
+        response
+            .headers_mut()
+            .insert("x-amzn-ErrorType", HeaderValue::from_static(self.kind));
+        set_json_content_type(&mut response);
+        response
+    }
+}
+
+fn set_json_content_type(response: &mut Response) {
+    response.headers_mut().insert(
+        "content-type",
+        HeaderValue::from_static("application/x-amz-json-1.1"),
+    );
+}
+
+/// `POST /`: checks the signature for the target's service, then runs the operation.
+pub async fn handle(
+    State(state): State<SharedAwsState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match dispatch(&state, &method, &uri, &headers, &body) {
+        Ok(value) => {
+            let mut response = (StatusCode::OK, axum::Json(value)).into_response();
+            set_json_content_type(&mut response);
+            response
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+fn dispatch(
+    state: &AwsState,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Value, AwsError> {
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let (service, operation) = target
+        .split_once('.')
+        .ok_or_else(|| AwsError::unknown_operation(target))?;
+    let signing_name = match service {
+        identitystore::TARGET_PREFIX => "identitystore",
+        _ => return Err(AwsError::unknown_operation(target)),
+    };
+    sigv4::verify(
+        method,
+        uri,
+        headers,
+        body,
+        signing_name,
+        &state.credentials,
+        SystemTime::now(),
+    )?;
+    let input: Value = if body.is_empty() {
+        json!({})
+    } else {
+        serde_json::from_slice(body).map_err(|e| {
+            AwsError::serialization(format!("The request body is not valid JSON: {e}"))
+        })?
+    };
+    if !input.is_object() {
+        return Err(AwsError::serialization(
+            "The request body must be a JSON object.",
+        ));
+    }
+    identitystore::call(state, operation, &input)
+}
