@@ -16,5 +16,6 @@
 
 pub mod aws;
 pub mod directory;
+pub mod instance;
 pub mod seed;
 pub mod server;

@@ -5,8 +5,9 @@
 //!   groups (departments, teams with their owners — the team leads — and the Q Developer group);
 //! - **Identity Center** (what SCIM carried over): a [`Directory`] with provisioned users and
 //!   groups carrying the IdP's ids as external ids, plus what people did by hand;
-//! - the **Q Developer application's assignments** (the subscribed group and one directly
-//!   assigned user);
+//! - the **Identity Center instance** ([`Instance`]): its applications (QDefaultProfile and two
+//!   others) and the Q Developer assignments (the subscribed group and one directly assigned
+//!   user);
 //! - the **planted problems** ([`Planted`]) Tessera must find, by id, so tests can check it does.
 
 use std::collections::{HashMap, HashSet};
@@ -18,6 +19,9 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::directory::{
     Directory, DirectoryError, ExternalId, Group, SCIM_ISSUER, User, UserStatus,
+};
+use crate::instance::{
+    Application, Assignment, Instance, PrincipalType, Q_DEVELOPER_APPLICATION, Q_DEVELOPER_PROVIDER,
 };
 
 /// What to generate. [`SeedSpec::demo`] and [`SeedSpec::large`] are the two named sizes.
@@ -137,20 +141,6 @@ pub struct IdpGroup {
     pub members: Vec<usize>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PrincipalType {
-    User,
-    Group,
-}
-
-/// One assignment of the Q Developer application (`ListApplicationAssignments`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Assignment {
-    pub principal_type: PrincipalType,
-    /// Identity Center user or group id.
-    pub principal_id: String,
-}
-
 /// Problems planted in the organisation, by Identity Center id, for tests to look for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Planted {
@@ -173,7 +163,7 @@ pub struct Organisation {
     pub people: Vec<Person>,
     pub groups: Vec<IdpGroup>,
     pub identity_center: Directory,
-    pub q_assignments: Vec<Assignment>,
+    pub instance: Instance,
     pub planted: Planted,
     /// Identity Center user id of each person (None for people not provisioned).
     pub provisioned_user: Vec<Option<String>>,
@@ -385,6 +375,15 @@ fn random_bytes(rng: &mut ChaCha8Rng) -> [u8; 16] {
     bytes
 }
 
+/// `digits` lower-case hex digits.
+fn random_hex(rng: &mut ChaCha8Rng, digits: usize) -> String {
+    let mut bytes = vec![0u8; digits.div_ceil(2)];
+    rng.fill_bytes(&mut bytes);
+    let mut hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    hex.truncate(digits);
+    hex
+}
+
 fn pick<'a>(rng: &mut ChaCha8Rng, from: &[&'a str]) -> &'a str {
     from.choose(rng).copied().unwrap_or("")
 }
@@ -572,15 +571,7 @@ fn provision(
     rng: &mut ChaCha8Rng,
 ) -> Result<Organisation, SeedError> {
     // Identity store id: d- and ten hex digits.
-    let mut store_hex = [0u8; 5];
-    rng.fill_bytes(&mut store_hex);
-    let store_id = format!(
-        "d-{}",
-        store_hex
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    );
+    let store_id = format!("d-{}", random_hex(rng, 10));
     let mut ic = Directory::new(store_id);
     let start = epoch();
     let q_index = groups
@@ -736,25 +727,75 @@ fn provision(
         planted.case_twin_emails.push((twin_of, user_id));
     }
 
-    // Q Developer assignments: the subscribed group, and one hand-made user assigned directly
-    // (it holds a seat without being in the group).
-    let mut q_assignments = vec![Assignment {
+    // The instance: Q Developer's application and two others (so filtering by provider
+    // matters), with the Q assignments: the subscribed group, and one hand-made user assigned
+    // directly (it holds a seat without being in the group).
+    let instance_id = format!("ssoins-{}", random_hex(rng, 16));
+    let account = format!(
+        "{:012}",
+        rng.random_range(100_000_000_000u64..999_999_999_999)
+    );
+    let app_arn = |rng: &mut ChaCha8Rng| {
+        format!(
+            "arn:aws:sso::{account}:application/{instance_id}/apl-{}",
+            random_hex(rng, 16)
+        )
+    };
+    let q_arn = app_arn(rng);
+    let applications = vec![
+        Application {
+            application_arn: q_arn.clone(),
+            name: Q_DEVELOPER_APPLICATION.into(),
+            provider_arn: Q_DEVELOPER_PROVIDER.into(),
+            description: Some("Amazon Q Developer Pro subscriptions".into()),
+            enabled: true,
+            created_at: start + Duration::days(40),
+        },
+        Application {
+            application_arn: app_arn(rng),
+            name: "Expense reporting".into(),
+            provider_arn: "arn:aws:sso::aws:applicationProvider/custom-saml".into(),
+            description: None,
+            enabled: true,
+            created_at: start + Duration::days(10),
+        },
+        Application {
+            application_arn: app_arn(rng),
+            name: "QuickSight".into(),
+            provider_arn: "arn:aws:sso::aws:applicationProvider/quicksight".into(),
+            description: None,
+            enabled: true,
+            created_at: start + Duration::days(20),
+        },
+    ];
+    let mut assignments = vec![Assignment {
+        application_arn: q_arn.clone(),
         principal_type: PrincipalType::Group,
         principal_id: provisioned_group[q_index].clone(),
     }];
     if let Some(direct) = planted.hand_made_users.get(1) {
-        q_assignments.push(Assignment {
+        assignments.push(Assignment {
+            application_arn: q_arn,
             principal_type: PrincipalType::User,
             principal_id: direct.clone(),
         });
     }
+    let instance = Instance {
+        instance_arn: format!("arn:aws:sso:::instance/{instance_id}"),
+        identity_store_id: ic.identity_store_id().to_string(),
+        owner_account_id: account.clone(),
+        name: format!("{} identity center", spec.name),
+        created_at: start,
+        applications,
+        assignments,
+    };
 
     Ok(Organisation {
         spec,
         people,
         groups,
         identity_center: ic,
-        q_assignments,
+        instance,
         planted,
         provisioned_user,
         provisioned_group,

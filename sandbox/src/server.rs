@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 use crate::aws::sigv4::StaticCredentials;
 use crate::aws::{AwsState, SharedAwsState};
 use crate::directory::Directory;
+use crate::instance::Instance;
 
 /// A sandbox listening on a port until [`RunningSandbox::stop`] (or drop).
 pub struct RunningSandbox {
@@ -22,14 +23,16 @@ pub struct RunningSandbox {
 }
 
 impl RunningSandbox {
-    /// Serves `directory` on `addr` (use port 0 for any free port).
+    /// Serves `directory` and `instance` on `addr` (use port 0 for any free port).
     pub async fn start(
         directory: Directory,
+        instance: Instance,
         credentials: StaticCredentials,
         addr: SocketAddr,
     ) -> std::io::Result<Self> {
         let state: SharedAwsState = Arc::new(AwsState {
             directory: RwLock::new(directory),
+            instance: RwLock::new(instance),
             credentials,
         });
         let app = Router::new()

@@ -2,19 +2,50 @@
 //! Tessera uses, plus the create calls tests need. Shapes, limits and errors follow the AWS API
 //! reference; where the reference is silent the choice is written beside the code.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
+use super::wire::{invalid, optional_str, paged, required_str, with_token};
 use super::{AwsError, AwsState};
 use crate::directory::{Directory, DirectoryError, ExternalId, Group, User, UserStatus};
 
 /// `X-Amz-Target` prefix of the Identity Store.
 pub const TARGET_PREFIX: &str = "AWSIdentityStore";
 
-/// Page size when `MaxResults` is absent. The reference does not say; 100 is the maximum.
-const DEFAULT_PAGE: usize = 100;
+/// Largest `MaxResults` of the Identity Store's List operations.
+const MAX_PAGE: usize = 100;
+
+/// `MaxResults` and the `NextToken` offset, with tokens bound to this store.
+fn page(d: &Directory, input: &Value, operation: &str) -> Result<(usize, usize), AwsError> {
+    super::wire::page(input, operation, d.identity_store_id(), MAX_PAGE)
+}
+
+/// The store named in the request must be this one.
+fn check_store(directory: &Directory, input: &Value) -> Result<(), AwsError> {
+    let id = required_str(input, "IdentityStoreId")?;
+    let well_formed = (id.len() == 12
+        && id.starts_with("d-")
+        && id[2..]
+            .chars()
+            .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)))
+        || uuid::Uuid::try_parse(id).is_ok();
+    if !well_formed {
+        return Err(invalid(
+            "identityStoreId",
+            "Member must satisfy regular expression pattern: d-[0-9a-f]{10}$|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+        ));
+    }
+    if id != directory.identity_store_id() {
+        // The reference does not list this case; AWS answers a store of another account with
+        // ResourceNotFoundException for the identity store.
+        return Err(AwsError::not_found(
+            "IDENTITY_STORE",
+            id,
+            format!("Identity store {id} does not exist"),
+        ));
+    }
+    Ok(())
+}
 
 pub fn call(state: &AwsState, operation: &str, input: &Value) -> Result<Value, AwsError> {
     let read = || {
@@ -48,128 +79,6 @@ pub fn call(state: &AwsState, operation: &str, input: &Value) -> Result<Value, A
             "{TARGET_PREFIX}.{other}"
         ))),
     }
-}
-
-// ---- input helpers -------------------------------------------------------------------------
-
-/// AWS's wording for a member that failed validation.
-fn invalid(member: &str, constraint: &str) -> AwsError {
-    AwsError::validation(format!(
-        "1 validation error detected: Value at '{member}' failed to satisfy constraint: {constraint}"
-    ))
-}
-
-fn required_str<'a>(input: &'a Value, key: &str) -> Result<&'a str, AwsError> {
-    match input.get(key) {
-        Some(Value::String(s)) if !s.is_empty() => Ok(s),
-        Some(Value::String(_)) => Err(invalid(
-            &lower_first(key),
-            "Member must have length greater than or equal to 1",
-        )),
-        Some(_) => Err(AwsError::serialization(format!("{key} must be a string"))),
-        None => Err(AwsError::validation(format!(
-            "1 validation error detected: Value null at '{}' failed to satisfy constraint: Member must not be null",
-            lower_first(key)
-        ))),
-    }
-}
-
-fn optional_str<'a>(input: &'a Value, key: &str) -> Result<Option<&'a str>, AwsError> {
-    match input.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(AwsError::serialization(format!("{key} must be a string"))),
-    }
-}
-
-fn lower_first(key: &str) -> String {
-    let mut chars = key.chars();
-    match chars.next() {
-        Some(c) => c.to_lowercase().chain(chars).collect(),
-        None => String::new(),
-    }
-}
-
-/// The store named in the request must be this one.
-fn check_store(directory: &Directory, input: &Value) -> Result<(), AwsError> {
-    let id = required_str(input, "IdentityStoreId")?;
-    let well_formed = (id.len() == 12
-        && id.starts_with("d-")
-        && id[2..]
-            .chars()
-            .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)))
-        || uuid::Uuid::try_parse(id).is_ok();
-    if !well_formed {
-        return Err(invalid(
-            "identityStoreId",
-            "Member must satisfy regular expression pattern: d-[0-9a-f]{10}$|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
-        ));
-    }
-    if id != directory.identity_store_id() {
-        // The reference does not list this case; AWS answers a store of another account with
-        // ResourceNotFoundException for the identity store.
-        return Err(AwsError::not_found(
-            "IDENTITY_STORE",
-            id,
-            format!("Identity store {id} does not exist"),
-        ));
-    }
-    Ok(())
-}
-
-/// `MaxResults` (1–100) and the offset carried by `NextToken` for `operation`.
-fn page(directory: &Directory, input: &Value, operation: &str) -> Result<(usize, usize), AwsError> {
-    let size = match input.get("MaxResults") {
-        None | Some(Value::Null) => DEFAULT_PAGE,
-        Some(Value::Number(n)) => match n.as_u64() {
-            Some(n @ 1..=100) => n as usize,
-            _ => {
-                return Err(invalid(
-                    "maxResults",
-                    "Member must have value less than or equal to 100 and greater than or equal to 1",
-                ));
-            }
-        },
-        Some(_) => return Err(AwsError::serialization("MaxResults must be an integer")),
-    };
-    let offset = match optional_str(input, "NextToken")? {
-        None => 0,
-        Some(token) => decode_token(token, operation, directory.identity_store_id())
-            .ok_or_else(|| AwsError::validation("The NextToken is not valid."))?,
-    };
-    Ok((size, offset))
-}
-
-fn encode_token(operation: &str, store: &str, offset: usize) -> String {
-    URL_SAFE_NO_PAD.encode(format!("v1|{operation}|{store}|{offset}"))
-}
-
-fn decode_token(token: &str, operation: &str, store: &str) -> Option<usize> {
-    let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(token).ok()?).ok()?;
-    let mut parts = raw.split('|');
-    (parts.next()? == "v1" && parts.next()? == operation && parts.next()? == store).then_some(())?;
-    parts.next()?.parse().ok()
-}
-
-/// One page of `items` from `offset`, with the token for the next page when there is one.
-fn paged<T>(
-    items: &[T],
-    size: usize,
-    offset: usize,
-    operation: &str,
-    store: &str,
-) -> (Vec<usize>, Option<String>) {
-    let end = (offset + size).min(items.len());
-    let range: Vec<usize> = (offset.min(end)..end).collect();
-    let next = (end < items.len()).then(|| encode_token(operation, store, end));
-    (range, next)
-}
-
-fn with_token(mut body: Value, next: Option<String>) -> Value {
-    if let (Some(token), Some(map)) = (next, body.as_object_mut()) {
-        map.insert("NextToken".into(), Value::from(token));
-    }
-    body
 }
 
 fn epoch_seconds(t: DateTime<Utc>) -> f64 {

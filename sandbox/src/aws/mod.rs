@@ -4,6 +4,8 @@
 
 pub mod identitystore;
 pub mod sigv4;
+pub mod ssoadmin;
+pub mod wire;
 
 use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
@@ -15,12 +17,14 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::directory::Directory;
+use crate::instance::Instance;
 use sigv4::StaticCredentials;
 
 /// What the AWS endpoints serve from. Shared by every request.
 #[derive(Debug)]
 pub struct AwsState {
     pub directory: RwLock<Directory>,
+    pub instance: RwLock<Instance>,
     pub credentials: StaticCredentials,
 }
 
@@ -70,6 +74,10 @@ impl AwsError {
             Value::from("UNIQUENESS_CONSTRAINT_VIOLATION"),
         );
         e
+    }
+
+    pub fn access_denied(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "AccessDeniedException", message)
     }
 
     pub fn unknown_operation(target: &str) -> Self {
@@ -180,6 +188,7 @@ fn dispatch(
         .ok_or_else(|| AwsError::unknown_operation(target))?;
     let signing_name = match service {
         identitystore::TARGET_PREFIX => "identitystore",
+        ssoadmin::TARGET_PREFIX => "sso",
         _ => return Err(AwsError::unknown_operation(target)),
     };
     sigv4::verify(
@@ -203,5 +212,8 @@ fn dispatch(
             "The request body must be a JSON object.",
         ));
     }
-    identitystore::call(state, operation, &input)
+    match service {
+        ssoadmin::TARGET_PREFIX => ssoadmin::call(state, operation, &input),
+        _ => identitystore::call(state, operation, &input),
+    }
 }

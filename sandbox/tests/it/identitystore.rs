@@ -1,66 +1,16 @@
 //! The sandbox's Identity Store, driven by the official `aws-sdk-identitystore` client over HTTP:
 //! only the endpoint URL and the credentials differ from production.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::HashSet;
 
-use aws_credential_types::Credentials;
-use aws_sdk_identitystore::Client;
-use aws_sdk_identitystore::config::{BehaviorVersion, Region};
 use aws_sdk_identitystore::error::ProvideErrorMetadata;
 use aws_sdk_identitystore::types::{
     AlternateIdentifier, ExternalId as SdkExternalId, MemberId, UniqueAttribute, UserStatus,
 };
-use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 use sandbox::aws::sigv4::StaticCredentials;
-use sandbox::seed::{IdpGroupKind, Organisation, SeedSpec};
-use sandbox::server::RunningSandbox;
+use sandbox::seed::IdpGroupKind;
 
-struct Fixture {
-    sandbox: RunningSandbox,
-    org: Organisation,
-    store: String,
-}
-
-async fn start() -> Fixture {
-    let org = Organisation::generate(&SeedSpec::demo()).unwrap();
-    let store = org.identity_center.identity_store_id().to_string();
-    let sandbox = RunningSandbox::start(
-        org.identity_center.clone(),
-        StaticCredentials::default(),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
-    Fixture {
-        sandbox,
-        org,
-        store,
-    }
-}
-
-fn client_with(endpoint: &str, access_key: &str, secret: &str) -> Client {
-    let http = aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::Ring))
-        .build_https();
-    let config = aws_sdk_identitystore::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("eu-west-1"))
-        .credentials_provider(Credentials::from_keys(access_key, secret, None))
-        .endpoint_url(endpoint)
-        .http_client(http)
-        .build();
-    Client::from_conf(config)
-}
-
-fn client(f: &Fixture) -> Client {
-    let creds = StaticCredentials::default();
-    client_with(
-        &f.sandbox.aws_endpoint(),
-        &creds.access_key_id,
-        &creds.secret_access_key,
-    )
-}
+use crate::common::{identitystore as client, identitystore_with as client_with, start};
 
 #[tokio::test]
 async fn list_users_pages_to_completion_with_every_user_once() {

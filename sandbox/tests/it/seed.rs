@@ -1,11 +1,11 @@
 //! The seeded organisations: deterministic, of the promised size and shape, with every planted
 //! problem where the product will look for it.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::HashSet;
 
 use sandbox::directory::{Directory, UserStatus};
-use sandbox::seed::{IdpGroupKind, Organisation, PrincipalType, SeedError, SeedSpec};
+use sandbox::instance::{PrincipalType, Q_DEVELOPER_APPLICATION};
+use sandbox::seed::{IdpGroupKind, Organisation, SeedError, SeedSpec};
 
 fn demo() -> Organisation {
     Organisation::generate(&SeedSpec::demo()).unwrap()
@@ -38,7 +38,7 @@ fn the_same_seed_gives_the_same_organisation() {
         fingerprint(&b.identity_center)
     );
     assert_eq!(a.planted, b.planted);
-    assert_eq!(a.q_assignments, b.q_assignments);
+    assert_eq!(a.instance, b.instance);
 }
 
 #[test]
@@ -147,8 +147,11 @@ fn the_q_developer_group_is_assigned_and_holds_developers() {
         .iter()
         .position(|g| g.kind == IdpGroupKind::QDeveloper)
         .unwrap();
-    let group_assignment = org
-        .q_assignments
+    let q_app = org.instance.q_developer().unwrap();
+    assert_eq!(q_app.name, Q_DEVELOPER_APPLICATION);
+    assert_eq!(org.instance.applications.len(), 3);
+    let q_assignments = org.instance.assignments_of(&q_app.application_arn);
+    let group_assignment = q_assignments
         .iter()
         .find(|a| a.principal_type == PrincipalType::Group)
         .unwrap();
@@ -157,8 +160,7 @@ fn the_q_developer_group_is_assigned_and_holds_developers() {
         org.groups[q].members.len() >= 30,
         "a real population of seats"
     );
-    let direct = org
-        .q_assignments
+    let direct = q_assignments
         .iter()
         .find(|a| a.principal_type == PrincipalType::User)
         .unwrap();

@@ -1,0 +1,7 @@
+//! The sandbox's integration tests, in one binary to keep link time down.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+mod identitystore;
+mod seed;
+mod ssoadmin;
