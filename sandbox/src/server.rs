@@ -9,10 +9,30 @@ use axum::routing::post;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::aws::limits::{Limits, Throttle};
 use crate::aws::sigv4::StaticCredentials;
 use crate::aws::{AwsState, SharedAwsState};
 use crate::directory::Directory;
 use crate::instance::Instance;
+
+/// How to run the sandbox.
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// Port 0 picks any free port (see [`RunningSandbox::addr`]).
+    pub listen: SocketAddr,
+    pub credentials: StaticCredentials,
+    pub limits: Limits,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            credentials: StaticCredentials::default(),
+            limits: Limits::default(),
+        }
+    }
+}
 
 /// A sandbox listening on a port until [`RunningSandbox::stop`] (or drop).
 pub struct RunningSandbox {
@@ -23,18 +43,19 @@ pub struct RunningSandbox {
 }
 
 impl RunningSandbox {
-    /// Serves `directory` and `instance` on `addr` (use port 0 for any free port).
+    /// Serves `directory` and `instance` as `config` says.
     pub async fn start(
         directory: Directory,
         instance: Instance,
-        credentials: StaticCredentials,
-        addr: SocketAddr,
+        config: SandboxConfig,
     ) -> std::io::Result<Self> {
         let state: SharedAwsState = Arc::new(AwsState {
             directory: RwLock::new(directory),
             instance: RwLock::new(instance),
-            credentials,
+            credentials: config.credentials,
+            throttle: Throttle::new(config.limits),
         });
+        let addr = config.listen;
         let app = Router::new()
             .route("/", post(crate::aws::handle))
             .with_state(state.clone());

@@ -12,6 +12,24 @@ use crate::directory::{Directory, DirectoryError, ExternalId, Group, User, UserS
 /// `X-Amz-Target` prefix of the Identity Store.
 pub const TARGET_PREFIX: &str = "AWSIdentityStore";
 
+/// Every operation served (each has its own request quota).
+pub const OPERATIONS: &[&str] = &[
+    "ListUsers",
+    "ListGroups",
+    "ListGroupMemberships",
+    "ListGroupMembershipsForMember",
+    "IsMemberInGroups",
+    "DescribeUser",
+    "DescribeGroup",
+    "DescribeGroupMembership",
+    "GetUserId",
+    "GetGroupId",
+    "GetGroupMembershipId",
+    "CreateUser",
+    "CreateGroup",
+    "CreateGroupMembership",
+];
+
 /// Largest `MaxResults` of the Identity Store's List operations.
 const MAX_PAGE: usize = 100;
 

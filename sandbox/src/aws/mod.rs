@@ -3,6 +3,7 @@
 //! with `__type` and `Message` (plus the `x-amzn-ErrorType` header).
 
 pub mod identitystore;
+pub mod limits;
 pub mod sigv4;
 pub mod ssoadmin;
 pub mod wire;
@@ -26,6 +27,7 @@ pub struct AwsState {
     pub directory: RwLock<Directory>,
     pub instance: RwLock<Instance>,
     pub credentials: StaticCredentials,
+    pub throttle: limits::Throttle,
 }
 
 pub type SharedAwsState = Arc<AwsState>;
@@ -73,6 +75,18 @@ impl AwsError {
             "Reason".into(),
             Value::from("UNIQUENESS_CONSTRAINT_VIOLATION"),
         );
+        e
+    }
+
+    /// Over quota; the client should wait `retry_after_seconds`.
+    pub fn throttled(retry_after_seconds: u64) -> Self {
+        let mut e = Self::new(
+            StatusCode::BAD_REQUEST,
+            "ThrottlingException",
+            "Rate exceeded",
+        );
+        e.fields
+            .insert("RetryAfterSeconds".into(), Value::from(retry_after_seconds));
         e
     }
 
@@ -200,6 +214,7 @@ fn dispatch(
         &state.credentials,
         SystemTime::now(),
     )?;
+    state.throttle.admit(service, operation)?;
     let input: Value = if body.is_empty() {
         json!({})
     } else {

@@ -2,11 +2,12 @@
 //! exactly as production code builds them (only endpoint URL and credentials differ).
 
 use aws_credential_types::Credentials;
+use aws_sdk_identitystore::config::retry::RetryConfig;
 use aws_sdk_identitystore::config::{Region, SharedHttpClient};
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 use sandbox::aws::sigv4::StaticCredentials;
 use sandbox::seed::{Organisation, SeedSpec};
-use sandbox::server::RunningSandbox;
+use sandbox::server::{RunningSandbox, SandboxConfig};
 
 pub struct Fixture {
     pub sandbox: RunningSandbox,
@@ -15,16 +16,15 @@ pub struct Fixture {
 }
 
 pub async fn start() -> Fixture {
+    start_with(SandboxConfig::default()).await
+}
+
+pub async fn start_with(config: SandboxConfig) -> Fixture {
     let org = Organisation::generate(&SeedSpec::demo()).unwrap();
     let store = org.identity_center.identity_store_id().to_string();
-    let sandbox = RunningSandbox::start(
-        org.identity_center.clone(),
-        org.instance.clone(),
-        StaticCredentials::default(),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
+    let sandbox = RunningSandbox::start(org.identity_center.clone(), org.instance.clone(), config)
+        .await
+        .unwrap();
     Fixture {
         sandbox,
         org,
@@ -43,7 +43,18 @@ pub fn identitystore_with(
     access_key: &str,
     secret: &str,
 ) -> aws_sdk_identitystore::Client {
+    identitystore_retrying(endpoint, access_key, secret, RetryConfig::standard())
+}
+
+/// An Identity Store client with the given retry behaviour (the SDK's standard mode by default).
+pub fn identitystore_retrying(
+    endpoint: &str,
+    access_key: &str,
+    secret: &str,
+    retry: RetryConfig,
+) -> aws_sdk_identitystore::Client {
     let config = aws_sdk_identitystore::Config::builder()
+        .retry_config(retry)
         .behavior_version(aws_sdk_identitystore::config::BehaviorVersion::latest())
         .region(Region::new("eu-west-1"))
         .credentials_provider(Credentials::from_keys(access_key, secret, None))

@@ -3,5 +3,6 @@
 
 mod common;
 mod identitystore;
+mod limits;
 mod seed;
 mod ssoadmin;

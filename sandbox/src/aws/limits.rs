@@ -1,0 +1,70 @@
+//! The request quotas AWS enforces, so clients meet throttling here before they meet it in
+//! production: 20 requests/s per Identity Store operation (per store), 20 requests/s across all
+//! of SSO Admin. Over quota, AWS answers `ThrottlingException` with `RetryAfterSeconds`.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+
+use super::AwsError;
+
+/// Requests per second allowed; bursts up to the same number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub identitystore_per_operation: NonZeroU32,
+    pub ssoadmin_total: NonZeroU32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        let twenty = NonZeroU32::MIN.saturating_add(19);
+        Self {
+            identitystore_per_operation: twenty,
+            ssoadmin_total: twenty,
+        }
+    }
+}
+
+pub struct Throttle {
+    identitystore: HashMap<&'static str, DefaultDirectRateLimiter>,
+    ssoadmin: DefaultDirectRateLimiter,
+    clock: DefaultClock,
+}
+
+impl std::fmt::Debug for Throttle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Throttle").finish_non_exhaustive()
+    }
+}
+
+impl Throttle {
+    pub fn new(limits: Limits) -> Self {
+        let per_op = Quota::per_second(limits.identitystore_per_operation);
+        Self {
+            identitystore: super::identitystore::OPERATIONS
+                .iter()
+                .map(|op| (*op, RateLimiter::direct(per_op)))
+                .collect(),
+            ssoadmin: RateLimiter::direct(Quota::per_second(limits.ssoadmin_total)),
+            clock: DefaultClock::default(),
+        }
+    }
+
+    /// Takes one request from the bucket of `service`/`operation`, or says when to come back.
+    /// Operations the service does not have are not counted (they are refused anyway).
+    pub fn admit(&self, service: &str, operation: &str) -> Result<(), AwsError> {
+        let limiter = match service {
+            super::ssoadmin::TARGET_PREFIX => Some(&self.ssoadmin),
+            _ => self.identitystore.get(operation),
+        };
+        let Some(limiter) = limiter else {
+            return Ok(());
+        };
+        limiter.check().map_err(|not_until| {
+            let wait = not_until.wait_time_from(self.clock.now());
+            AwsError::throttled(wait.as_secs().max(1))
+        })
+    }
+}
