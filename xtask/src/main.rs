@@ -4,7 +4,7 @@
 //! - `cargo xtask test` — formatting, clippy, every Rust test (SQLite and PostgreSQL), the site
 //!   build and the Playwright suite in Debian's Chromium, with a timing summary.
 //! - `cargo xtask setup` — only install the tools (wasm target, cargo-leptos, wasm-bindgen-cli,
-//!   npm packages, Chromium).
+//!   npm packages, Chromium, moto in a virtualenv).
 //!
 //! Only the package registries are needed: cargo-leptos and wasm-bindgen-cli are built from their
 //! published sources with the lockfiles kept in `xtask/tools/` (their own lockfiles do not
@@ -52,7 +52,7 @@ fn print_help() {
         "cargo xtask <command>\n\n\
          \x20 demo [--release]  install missing tools, build the site, start the demo and print its URL\n\
          \x20 test              fmt, clippy, all Rust tests (SQLite + PostgreSQL), site build, Playwright\n\
-         \x20 setup             install the tools only (wasm target, cargo-leptos, wasm-bindgen-cli, npm, Chromium)\n"
+         \x20 setup             install the tools only (wasm target, cargo-leptos, wasm-bindgen-cli, npm, Chromium, moto)\n"
     );
 }
 
@@ -297,6 +297,9 @@ fn run_test_phases(root: &Path, phases: &mut Vec<Phase>, tally: &mut Tally) -> R
         let mut cmd = cargo();
         cmd.current_dir(root).args(["test", "--all-targets"]);
         configure_postgres(&mut cmd)?;
+        // The sandbox's contract suite also runs against moto; here it must.
+        cmd.env("TESSERA_MOTO_SERVER", tools::moto_server())
+            .env("TESSERA_REQUIRE_MOTO", "1");
         let (outcome, output) = run_capturing(&mut cmd);
         tally.add_output(&output);
         outcome

@@ -10,6 +10,8 @@ use crate::{Result, cargo, describe, run};
 pub const CARGO_LEPTOS_VERSION: &str = "0.3.11";
 /// Must equal the `wasm-bindgen` crate version pinned in the workspace Cargo.toml.
 pub const WASM_BINDGEN_VERSION: &str = "0.2.130";
+/// moto, the independent AWS emulator the sandbox's contract tests also run against.
+pub const MOTO_VERSION: &str = "5.2.5";
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Need {
@@ -36,8 +38,43 @@ pub fn ensure_all(root: &Path, need: Need) -> Result {
     ensure_npm_packages(root)?;
     if need == Need::Everything {
         ensure_chromium()?;
+        ensure_moto()?;
     }
     Ok(())
+}
+
+/// Where moto's virtualenv lives: outside the clone, so CI reuses it between runs.
+fn moto_venv() -> PathBuf {
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    cache.join("tessera").join(format!("moto-{MOTO_VERSION}"))
+}
+
+/// The `moto_server` binary the contract tests start.
+pub fn moto_server() -> PathBuf {
+    moto_venv().join("bin").join("moto_server")
+}
+
+/// Installs `moto[server]` into its own virtualenv unless it is there already.
+fn ensure_moto() -> Result {
+    if moto_server().exists() {
+        return Ok(());
+    }
+    let venv = moto_venv();
+    run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
+    run(Command::new(venv.join("bin").join("pip"))
+        .args(["install", "--quiet", "--disable-pip-version-check"])
+        .arg(format!("moto[server]=={MOTO_VERSION}")))?;
+    if moto_server().exists() {
+        Ok(())
+    } else {
+        Err(format!(
+            "moto installed but {} is missing",
+            moto_server().display()
+        ))
+    }
 }
 
 /// Output of a command, or None when it cannot run or fails.
