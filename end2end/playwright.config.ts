@@ -51,6 +51,8 @@ export default defineConfig({
       TESSERA_DATABASE__URL:
         process.env.TESSERA_E2E_DATABASE_URL ?? "sqlite://end2end/.tmp/tessera.db",
       TESSERA_LOG__LEVEL: "warn",
+      // Any free port for the demo's sandbox, so a running demo does not collide with the tests.
+      TESSERA_SANDBOX__AWS_LISTEN: "127.0.0.1:0",
     },
   },
 });

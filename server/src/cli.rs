@@ -77,10 +77,13 @@ async fn execute(command: Command, config: Config) -> Result<(), StartupError> {
         Command::Serve => startup::serve(&config, "serve", |_, _| {}).await,
         Command::Demo => {
             let database = describe_database(&config.database.url);
-            startup::serve(&config, "demo", |addr, _store| {
-                print_demo_banner(addr, &database);
+            let sandbox = startup::start_sandbox(&config).await?;
+            let outcome = startup::serve(&config, "demo", |addr, _store| {
+                print_demo_banner(addr, &database, &sandbox);
             })
-            .await
+            .await;
+            sandbox.running.stop().await;
+            outcome
         }
         Command::Migrate => {
             let store = startup::open_store(&config).await?;
@@ -123,7 +126,7 @@ fn describe_database(url: &str) -> String {
     }
 }
 
-fn print_demo_banner(addr: std::net::SocketAddr, database: &str) {
+fn print_demo_banner(addr: std::net::SocketAddr, database: &str, sandbox: &startup::DemoSandbox) {
     let host = if addr.ip().is_unspecified() {
         "127.0.0.1".to_string()
     } else {
@@ -135,6 +138,20 @@ fn print_demo_banner(addr: std::net::SocketAddr, database: &str) {
     println!("  Open      http://{host}:{}/", addr.port());
     println!("  Database  {database}");
     println!("  Health    http://{host}:{}/readyz", addr.port());
+    println!();
+    println!(
+        "  Sandbox   emulated IAM Identity Center, organisation {:?}: {} users, {} groups, {} memberships",
+        sandbox.org, sandbox.users, sandbox.groups, sandbox.memberships
+    );
+    println!(
+        "            AWS endpoint {} (identitystore + sso-admin), identity store {}",
+        sandbox.running.aws_endpoint(),
+        sandbox.identity_store_id
+    );
+    println!(
+        "            sign requests with AWS_ACCESS_KEY_ID={} AWS_SECRET_ACCESS_KEY={}",
+        sandbox.access_key_id, sandbox.secret_access_key
+    );
     println!();
     println!("  Sign-in is not part of this build yet: the console is open to whoever reaches");
     println!("  the address above, so the demo listens on loopback only. Press Ctrl-C to stop.");

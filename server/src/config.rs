@@ -21,6 +21,26 @@ pub struct Config {
     pub server: ServerConfig,
     pub database: DatabaseConfig,
     pub log: LogConfig,
+    pub sandbox: SandboxSection,
+}
+
+/// The emulated Identity Center `tessera demo` starts (see the sandbox crate).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SandboxSection {
+    /// Seeded organisation: `demo` (about 300 people) or `large` (100,000 people).
+    pub org: String,
+    /// Where its AWS endpoint (identitystore, sso-admin) listens.
+    pub aws_listen: SocketAddr,
+}
+
+impl Default for SandboxSection {
+    fn default() -> Self {
+        Self {
+            org: "demo".to_string(),
+            aws_listen: SocketAddr::from(([127, 0, 0, 1], 4510)),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -146,6 +166,13 @@ impl Config {
                 key: "database.acquire_timeout_secs",
                 value: self.database.acquire_timeout_secs.to_string(),
                 reason: "must be between 1 and 300 seconds".into(),
+            });
+        }
+        if sandbox::seed::SeedSpec::named(&self.sandbox.org).is_none() {
+            return Err(ConfigError::BadValue {
+                key: "sandbox.org",
+                value: self.sandbox.org.clone(),
+                reason: "must be demo or large".into(),
             });
         }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {

@@ -30,6 +30,8 @@ pub enum StartupError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot start the sandbox: {0}")]
+    Sandbox(String),
     #[error("the server stopped with an error: {0}")]
     Serve(#[source] std::io::Error),
 }
@@ -139,4 +141,58 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+/// The sandbox a demo runs on, and what the banner says about it.
+pub struct DemoSandbox {
+    pub running: sandbox::server::RunningSandbox,
+    pub org: String,
+    pub identity_store_id: String,
+    pub users: usize,
+    pub groups: usize,
+    pub memberships: usize,
+    /// The sandbox's fixed test key pair (not a secret: it opens only the local emulator).
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+/// Seeds the configured organisation and serves it on `sandbox.aws_listen`.
+pub async fn start_sandbox(config: &Config) -> Result<DemoSandbox, StartupError> {
+    let spec = sandbox::seed::SeedSpec::named(&config.sandbox.org).ok_or_else(|| {
+        StartupError::Sandbox(format!("unknown organisation {}", config.sandbox.org))
+    })?;
+    let org = sandbox::seed::Organisation::generate(&spec)
+        .map_err(|e| StartupError::Sandbox(e.to_string()))?;
+    let credentials = sandbox::aws::sigv4::StaticCredentials::default();
+    let sandbox_config = sandbox::server::SandboxConfig {
+        listen: config.sandbox.aws_listen,
+        credentials: credentials.clone(),
+        ..sandbox::server::SandboxConfig::default()
+    };
+    let directory = org.identity_center;
+    let (users, groups, memberships) = (
+        directory.users().len(),
+        directory.groups().len(),
+        directory.membership_count(),
+    );
+    let identity_store_id = directory.identity_store_id().to_string();
+    let running = sandbox::server::RunningSandbox::start(directory, org.instance, sandbox_config)
+        .await
+        .map_err(|e| {
+            StartupError::Sandbox(format!(
+                "cannot listen on {} ({e}); set sandbox.aws_listen (TESSERA_SANDBOX__AWS_LISTEN) to a free address",
+                config.sandbox.aws_listen
+            ))
+        })?;
+    tracing::info!(endpoint = %running.aws_endpoint(), org = %spec.name, users, "sandbox ready");
+    Ok(DemoSandbox {
+        running,
+        org: spec.name,
+        identity_store_id,
+        users,
+        groups,
+        memberships,
+        access_key_id: credentials.access_key_id,
+        secret_access_key: credentials.secret_access_key,
+    })
 }

@@ -335,3 +335,64 @@ async fn the_identity_store_contract_holds_on_moto() {
     };
     contract(Peer::Moto, &client(&moto.endpoint)).await;
 }
+
+/// botocore signs requests with its own SigV4 implementation: the sandbox must accept what it
+/// signs and refuse what it signs with the wrong secret. Uses the Python of moto's virtualenv,
+/// which carries boto3.
+#[tokio::test]
+async fn boto3_signs_requests_the_sandbox_accepts() {
+    let Some(moto_server) = std::env::var_os("TESSERA_MOTO_SERVER") else {
+        assert!(
+            std::env::var("TESSERA_REQUIRE_MOTO").as_deref() != Ok("1"),
+            "TESSERA_REQUIRE_MOTO=1 but TESSERA_MOTO_SERVER is not set"
+        );
+        return;
+    };
+    let python = std::path::Path::new(&moto_server).with_file_name("python");
+    let f = crate::common::start().await;
+    let creds = StaticCredentials::default();
+    let script = r#"
+import sys, boto3, botocore.exceptions
+ep, store, key, secret = sys.argv[1:5]
+kw = dict(endpoint_url=ep, region_name="eu-west-1", aws_access_key_id=key, aws_secret_access_key=secret)
+ids = boto3.client("identitystore", **kw)
+print(sum(len(p["Users"]) for p in ids.get_paginator("list_users").paginate(IdentityStoreId=store, PaginationConfig={"PageSize": 50})))
+sso = boto3.client("sso-admin", **kw)
+arn = sso.list_instances()["Instances"][0]["InstanceArn"]
+print(len(sso.list_applications(InstanceArn=arn)["Applications"]))
+try:
+    boto3.client("identitystore", **{**kw, "aws_secret_access_key": "wrong"}).list_users(IdentityStoreId=store)
+    print("accepted")
+except botocore.exceptions.ClientError as e:
+    print(e.response["Error"]["Code"])
+"#;
+    let endpoint = f.sandbox.aws_endpoint();
+    let store = f.store.clone();
+    let output = tokio::process::Command::new(python)
+        .arg("-c")
+        .arg(script)
+        .args([
+            endpoint.as_str(),
+            store.as_str(),
+            &creds.access_key_id,
+            &creds.secret_access_key,
+        ])
+        .output()
+        .await
+        .expect("python from moto's virtualenv runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            f.org.identity_center.users().len().to_string().as_str(),
+            "3",
+            "InvalidSignatureException"
+        ]
+    );
+}

@@ -47,6 +47,15 @@ fn the_example_file_is_valid_and_matches_the_defaults() {
         defaults.database.max_connections
     );
     assert_eq!(loaded.log.level, defaults.log.level);
+    assert_eq!(loaded.sandbox.org, defaults.sandbox.org);
+    assert_eq!(loaded.sandbox.aws_listen, defaults.sandbox.aws_listen);
+}
+
+#[test]
+fn an_unknown_sandbox_organisation_is_refused() {
+    let msg = load_err(None, &[("TESSERA_SANDBOX__ORG", "huge")]);
+    assert!(msg.contains("sandbox.org"), "{msg}");
+    assert!(msg.contains("demo or large"), "{msg}");
 }
 
 #[test]
