@@ -9,13 +9,15 @@
 //!   the planted problems Tessera must find.
 //!
 //! - [`aws`]: the AWS JSON 1.1 protocol with SigV4 checking; the Identity Store operations.
-//! - [`server`]: runs the endpoints on loopback.
+//! - [`faults`]: per-service latency, error rates, dropped connections and outages; a clock tests
+//!   can advance.
+//! - [`server`]: runs the endpoints on loopback, with a control API under `/_sandbox/`.
 //!
-//! Next (see ARCHITECTURE.md): sso-admin, the SCIM endpoint, rate limits, faults and a
-//! controllable clock.
+//! Next (see ARCHITECTURE.md): the SCIM endpoint, then Entra ID, PingOne and OIDC.
 
 pub mod aws;
 pub mod directory;
+pub mod faults;
 pub mod instance;
 pub mod seed;
 pub mod server;

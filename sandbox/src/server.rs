@@ -5,7 +5,12 @@ use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
 
 use axum::Router;
-use axum::routing::post;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use serde::Deserialize;
+use serde_json::json;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -13,6 +18,7 @@ use crate::aws::limits::{Limits, Throttle};
 use crate::aws::sigv4::StaticCredentials;
 use crate::aws::{AwsState, SharedAwsState};
 use crate::directory::Directory;
+use crate::faults::{FaultPlan, Faults, SandboxClock};
 use crate::instance::Instance;
 
 /// How to run the sandbox.
@@ -54,10 +60,16 @@ impl RunningSandbox {
             instance: RwLock::new(instance),
             credentials: config.credentials,
             throttle: Throttle::new(config.limits),
+            faults: Arc::new(Faults::default()),
+            clock: Arc::new(SandboxClock::default()),
         });
         let addr = config.listen;
         let app = Router::new()
             .route("/", post(crate::aws::handle))
+            .route("/_sandbox/faults", get(get_faults).delete(clear_faults))
+            .route("/_sandbox/faults/{service}", put(put_fault))
+            .route("/_sandbox/clock", get(get_clock))
+            .route("/_sandbox/clock/advance", post(advance_clock))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
@@ -96,6 +108,16 @@ impl RunningSandbox {
         &self.state
     }
 
+    /// The fault plans in force (also under `/_sandbox/faults`).
+    pub fn faults(&self) -> &Faults {
+        &self.state.faults
+    }
+
+    /// The sandbox's clock (also under `/_sandbox/clock`).
+    pub fn clock(&self) -> &SandboxClock {
+        &self.state.clock
+    }
+
     /// Stops accepting requests and waits for the server task to end.
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
@@ -112,5 +134,79 @@ impl Drop for RunningSandbox {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+    }
+}
+
+// ---- control API: loopback-only test controls, no authentication ------------------------------
+
+/// Services a fault plan can name.
+const FAULT_SERVICES: &[&str] = &["identitystore", "sso-admin"];
+
+async fn get_faults(State(state): State<SharedAwsState>) -> Response {
+    axum::Json(state.faults.plans()).into_response()
+}
+
+async fn clear_faults(State(state): State<SharedAwsState>) -> StatusCode {
+    state.faults.clear();
+    StatusCode::NO_CONTENT
+}
+
+async fn put_fault(
+    State(state): State<SharedAwsState>,
+    Path(service): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    if !FAULT_SERVICES.contains(&service.as_str()) {
+        return control_error(format!(
+            "unknown service {service:?}; one of {FAULT_SERVICES:?}"
+        ));
+    }
+    let plan: FaultPlan = match serde_json::from_slice(&body) {
+        Ok(plan) => plan,
+        Err(e) => {
+            return control_error(format!(
+                "not a fault plan ({e}); send {{\"latency_ms\", \"error_rate\", \"error\": \"throttle|internal_error|drop_connection\", \"outage\"}}"
+            ));
+        }
+    };
+    match state.faults.set(&service, plan) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => control_error(e.to_string()),
+    }
+}
+
+fn control_error(message: String) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        axum::Json(json!({ "error": message })),
+    )
+        .into_response()
+}
+
+fn clock_json(clock: &SandboxClock) -> Response {
+    axum::Json(json!({
+        "now": clock.now().to_rfc3339(),
+        "offset_secs": clock.offset_secs(),
+    }))
+    .into_response()
+}
+
+async fn get_clock(State(state): State<SharedAwsState>) -> Response {
+    clock_json(&state.clock)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Advance {
+    seconds: i64,
+}
+
+async fn advance_clock(State(state): State<SharedAwsState>, body: axum::body::Bytes) -> Response {
+    match serde_json::from_slice::<Advance>(&body) {
+        Ok(advance) => {
+            state.clock.advance(advance.seconds);
+            clock_json(&state.clock)
+        }
+        Err(e) => control_error(format!("send {{\"seconds\": <integer>}} ({e})")),
     }
 }

@@ -90,8 +90,8 @@ pub fn call(state: &AwsState, operation: &str, input: &Value) -> Result<Value, A
         "GetUserId" => get_user_id(&*read()?, input),
         "GetGroupId" => get_group_id(&*read()?, input),
         "GetGroupMembershipId" => get_group_membership_id(&*read()?, input),
-        "CreateUser" => create_user(&mut *write()?, input),
-        "CreateGroup" => create_group(&mut *write()?, input),
+        "CreateUser" => create_user(&mut *write()?, input, state.clock.now()),
+        "CreateGroup" => create_group(&mut *write()?, input, state.clock.now()),
         "CreateGroupMembership" => create_group_membership(&mut *write()?, input),
         other => Err(AwsError::unknown_operation(&format!(
             "{TARGET_PREFIX}.{other}"
@@ -458,7 +458,7 @@ fn new_id(d: &Directory) -> String {
     d.object_id(*uuid::Uuid::new_v4().as_bytes())
 }
 
-fn create_user(d: &mut Directory, input: &Value) -> Result<Value, AwsError> {
+fn create_user(d: &mut Directory, input: &Value, now: DateTime<Utc>) -> Result<Value, AwsError> {
     check_store(d, input)?;
     let user_name = required_str(input, "UserName")?;
     let display_name = required_str(input, "DisplayName")?;
@@ -479,7 +479,6 @@ fn create_user(d: &mut Directory, input: &Value) -> Result<Value, AwsError> {
         .and_then(|e| e.get("Value"))
         .and_then(Value::as_str)
         .map(str::to_string);
-    let now = Utc::now();
     let user_id = new_id(d);
     d.add_user(User {
         user_id: user_id.clone(),
@@ -498,10 +497,9 @@ fn create_user(d: &mut Directory, input: &Value) -> Result<Value, AwsError> {
     Ok(json!({ "IdentityStoreId": d.identity_store_id(), "UserId": user_id }))
 }
 
-fn create_group(d: &mut Directory, input: &Value) -> Result<Value, AwsError> {
+fn create_group(d: &mut Directory, input: &Value, now: DateTime<Utc>) -> Result<Value, AwsError> {
     check_store(d, input)?;
     let display_name = required_str(input, "DisplayName")?;
-    let now = Utc::now();
     let group_id = new_id(d);
     d.add_group(Group {
         group_id: group_id.clone(),

@@ -18,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::directory::Directory;
+use crate::faults::{FaultKind, Faults, SandboxClock, Verdict};
 use crate::instance::Instance;
 use sigv4::StaticCredentials;
 
@@ -28,6 +29,8 @@ pub struct AwsState {
     pub instance: RwLock<Instance>,
     pub credentials: StaticCredentials,
     pub throttle: limits::Throttle,
+    pub faults: Arc<Faults>,
+    pub clock: Arc<SandboxClock>,
 }
 
 pub type SharedAwsState = Arc<AwsState>;
@@ -43,7 +46,7 @@ pub struct AwsError {
 }
 
 impl AwsError {
-    fn new(status: StatusCode, kind: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, kind: &'static str, message: impl Into<String>) -> Self {
         Self {
             status,
             kind,
@@ -168,7 +171,8 @@ fn set_json_content_type(response: &mut Response) {
     );
 }
 
-/// `POST /`: checks the signature for the target's service, then runs the operation.
+/// `POST /`: applies the service's fault plan, checks the signature for the target's service,
+/// then runs the operation.
 pub async fn handle(
     State(state): State<SharedAwsState>,
     method: Method,
@@ -176,6 +180,32 @@ pub async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let service = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|t| t.split_once('.'))
+        .map(|(prefix, _)| fault_key(prefix))
+        .unwrap_or("unknown");
+    let (latency, verdict) = state.faults.decide(service);
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    match verdict {
+        Verdict::Serve => {}
+        Verdict::Unavailable => {
+            return AwsError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "ServiceUnavailableException",
+                "Service is unavailable (sandbox outage)",
+            )
+            .into_response();
+        }
+        Verdict::Fail(FaultKind::Throttle) => return AwsError::throttled(1).into_response(),
+        Verdict::Fail(FaultKind::InternalError) => {
+            return AwsError::internal("Internal error (sandbox fault)").into_response();
+        }
+        Verdict::Fail(FaultKind::DropConnection) => return dropped_connection(),
+    }
     match dispatch(&state, &method, &uri, &headers, &body) {
         Ok(value) => {
             let mut response = (StatusCode::OK, axum::Json(value)).into_response();
@@ -184,6 +214,26 @@ pub async fn handle(
         }
         Err(e) => e.into_response(),
     }
+}
+
+/// The fault-plan name of a service, from its `X-Amz-Target` prefix.
+pub fn fault_key(target_prefix: &str) -> &'static str {
+    match target_prefix {
+        identitystore::TARGET_PREFIX => "identitystore",
+        ssoadmin::TARGET_PREFIX => "sso-admin",
+        _ => "unknown",
+    }
+}
+
+/// A response whose body fails at once: the server closes the connection without an answer.
+fn dropped_connection() -> Response {
+    let failing = futures_util::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "sandbox fault: connection dropped",
+        ))
+    });
+    Response::new(axum::body::Body::from_stream(failing))
 }
 
 fn dispatch(

@@ -3,6 +3,7 @@
 
 mod common;
 mod contract;
+mod faults;
 mod identitystore;
 mod limits;
 mod seed;
