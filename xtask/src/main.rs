@@ -295,7 +295,9 @@ fn run_test_phases(root: &Path, phases: &mut Vec<Phase>, tally: &mut Tally) -> R
     })?;
     phase("rust tests", &mut || {
         let mut cmd = cargo();
-        cmd.current_dir(root).args(["test", "--all-targets"]);
+        // Default target selection: lib, bins, tests and doc tests; benches (`test = false`) are
+        // compiled by clippy --all-targets but only run by `cargo bench`.
+        cmd.current_dir(root).arg("test");
         configure_postgres(&mut cmd)?;
         // The sandbox's contract suite also runs against moto; here it must.
         cmd.env("TESSERA_MOTO_SERVER", tools::moto_server())
