@@ -42,19 +42,18 @@ pub async fn read_system_status() -> Result<SystemStatus, ServerFnError> {
         .deployment()
         .await
         .map_err(|e| fail("reading the deployment record", e))?;
-    let applied = state
+    let schema = state
         .store
-        .applied_migrations()
+        .schema_status()
         .await
         .map_err(|e| fail("reading the schema version", e))?;
-    let known = state.store.known_migrations();
     let fmt = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M:%S%.3f UTC").to_string();
     Ok(SystemStatus {
         version: state.version.to_string(),
         mode: state.mode.to_string(),
         database: state.store.backend().as_str().to_string(),
-        schema_version: applied.last().copied().unwrap_or(0),
-        migrations_pending: known.iter().filter(|v| !applied.contains(v)).count(),
+        schema_version: schema.version,
+        migrations_pending: schema.pending,
         deployment_id: deployment.deployment_id,
         first_started_at: fmt(deployment.created_at),
         starts: deployment.starts,

@@ -87,12 +87,12 @@ async fn execute(command: Command, config: Config) -> Result<(), StartupError> {
         }
         Command::Migrate => {
             let store = startup::open_store(&config).await?;
-            let applied = store.applied_migrations().await?;
+            let schema = store.schema_status().await?;
             println!(
                 "{} database at {} is at schema version {}",
                 store.backend().as_str(),
                 store::redact_url(&config.database.url),
-                applied.last().copied().unwrap_or(0)
+                schema.version
             );
             store.close().await;
             Ok(())
@@ -110,10 +110,9 @@ async fn execute(command: Command, config: Config) -> Result<(), StartupError> {
 }
 
 fn config_json(config: &Config) -> Result<String, String> {
-    let value = figment::Figment::from(figment::providers::Serialized::defaults(config))
-        .extract::<serde_json::Value>()
-        .map_err(|e| e.to_string())?;
-    Ok(serde_json::to_string_pretty(&value).map_err(|e| e.to_string())? + "\n")
+    serde_json::to_string_pretty(config)
+        .map(|text| text + "\n")
+        .map_err(|e| e.to_string())
 }
 
 fn describe_database(url: &str) -> String {

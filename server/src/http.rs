@@ -44,15 +44,10 @@ async fn healthz() -> impl IntoResponse {
 /// The process can serve requests: its database answers and its schema is current.
 async fn readyz(State(state): State<AppState>) -> Response {
     let ping = state.store.ping().await;
-    let applied = state.store.applied_migrations().await;
-    match (ping, applied) {
-        (Ok(took), Ok(applied)) => {
-            let pending = state
-                .store
-                .known_migrations()
-                .into_iter()
-                .filter(|v| !applied.contains(v))
-                .count();
+    let schema = state.store.schema_status().await;
+    match (ping, schema) {
+        (Ok(took), Ok(schema)) => {
+            let pending = schema.pending;
             let status = if pending == 0 {
                 StatusCode::OK
             } else {

@@ -117,6 +117,15 @@ pub struct Deployment {
     pub last_version: String,
 }
 
+/// Where the database's schema stands against the migrations this binary carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SchemaStatus {
+    /// Highest migration version applied (0 before the first).
+    pub version: i64,
+    /// Migrations this binary knows that the database has not had.
+    pub pending: usize,
+}
+
 /// The outcome of applying migrations.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MigrationReport {
@@ -232,6 +241,19 @@ impl Store {
         Ok(on_pool!(self, |pool| sqlx::query_scalar(sql)
             .fetch_all(pool)
             .await?))
+    }
+
+    /// The applied schema version and how many known migrations are still pending.
+    pub async fn schema_status(&self) -> Result<SchemaStatus, StoreError> {
+        let applied = self.applied_migrations().await?;
+        Ok(SchemaStatus {
+            version: applied.last().copied().unwrap_or(0),
+            pending: self
+                .known_migrations()
+                .iter()
+                .filter(|v| !applied.contains(v))
+                .count(),
+        })
     }
 
     /// A round trip to the database; returns how long it took.

@@ -23,6 +23,9 @@ async fn migrations_are_applied_once_and_complete(db: &TestDb) {
     let again = db.store.migrate().await.unwrap();
     assert_eq!(again.applied_now, 0, "a second run applies nothing");
     assert_eq!(again.schema_version, *applied.last().unwrap());
+    let schema = db.store.schema_status().await.unwrap();
+    assert_eq!(schema.version, again.schema_version);
+    assert_eq!(schema.pending, 0);
 }
 
 async fn first_start_creates_the_deployment_and_later_starts_count_up(db: &TestDb) {
