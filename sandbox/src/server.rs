@@ -16,7 +16,7 @@ use tokio::task::JoinHandle;
 
 use crate::aws::limits::{Limits, Throttle};
 use crate::aws::sigv4::StaticCredentials;
-use crate::aws::{AwsState, SharedAwsState};
+use crate::aws::{AwsState, Service, SharedAwsState};
 use crate::directory::Directory;
 use crate::faults::{FaultPlan, Faults, SandboxClock};
 use crate::instance::Instance;
@@ -139,9 +139,6 @@ impl Drop for RunningSandbox {
 
 // ---- control API: loopback-only test controls, no authentication ------------------------------
 
-/// Services a fault plan can name.
-const FAULT_SERVICES: &[&str] = &["identitystore", "sso-admin"];
-
 async fn get_faults(State(state): State<SharedAwsState>) -> Response {
     axum::Json(state.faults.plans()).into_response()
 }
@@ -156,10 +153,9 @@ async fn put_fault(
     Path(service): Path<String>,
     body: axum::body::Bytes,
 ) -> Response {
-    if !FAULT_SERVICES.contains(&service.as_str()) {
-        return control_error(format!(
-            "unknown service {service:?}; one of {FAULT_SERVICES:?}"
-        ));
+    let known: Vec<&str> = Service::ALL.iter().map(|s| s.fault_key()).collect();
+    if !known.contains(&service.as_str()) {
+        return control_error(format!("unknown service {service:?}; one of {known:?}"));
     }
     let plan: FaultPlan = match serde_json::from_slice(&body) {
         Ok(plan) => plan,

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use super::wire::{invalid, optional_str, paged, required_str, with_token};
+use super::wire::{epoch_seconds, invalid, optional_str, paged, required_str, with_token};
 use super::{AwsError, AwsState};
 use crate::directory::{Directory, DirectoryError, ExternalId, Group, User, UserStatus};
 
@@ -97,10 +97,6 @@ pub fn call(state: &AwsState, operation: &str, input: &Value) -> Result<Value, A
             "{TARGET_PREFIX}.{other}"
         ))),
     }
-}
-
-fn epoch_seconds(t: DateTime<Utc>) -> f64 {
-    t.timestamp_millis() as f64 / 1000.0
 }
 
 fn external_ids_json(ids: &[ExternalId]) -> Value {

@@ -8,7 +8,7 @@ use std::num::NonZeroU32;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
-use super::AwsError;
+use super::{AwsError, Service};
 
 /// Requests per second allowed; bursts up to the same number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,10 +54,10 @@ impl Throttle {
 
     /// Takes one request from the bucket of `service`/`operation`, or says when to come back.
     /// Operations the service does not have are not counted (they are refused anyway).
-    pub fn admit(&self, service: &str, operation: &str) -> Result<(), AwsError> {
+    pub fn admit(&self, service: Service, operation: &str) -> Result<(), AwsError> {
         let limiter = match service {
-            super::ssoadmin::TARGET_PREFIX => Some(&self.ssoadmin),
-            _ => self.identitystore.get(operation),
+            Service::SsoAdmin => Some(&self.ssoadmin),
+            Service::IdentityStore => self.identitystore.get(operation),
         };
         let Some(limiter) = limiter else {
             return Ok(());

@@ -72,6 +72,15 @@ impl AwsError {
         e
     }
 
+    /// ResourceNotFoundException with a message only (SSO Admin's shape).
+    pub fn not_found_message(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "ResourceNotFoundException",
+            message,
+        )
+    }
+
     pub fn conflict(message: impl Into<String>) -> Self {
         let mut e = Self::new(StatusCode::BAD_REQUEST, "ConflictException", message);
         e.fields.insert(
@@ -180,13 +189,13 @@ pub async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let service = headers
+    let target = headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
-        .and_then(|t| t.split_once('.'))
-        .map(|(prefix, _)| fault_key(prefix))
-        .unwrap_or("unknown");
-    let (latency, verdict) = state.faults.decide(service);
+        .unwrap_or_default();
+    let call = Service::parse_target(target);
+    let fault_key = call.map_or("unknown", |(service, _)| service.fault_key());
+    let (latency, verdict) = state.faults.decide(fault_key);
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
@@ -206,7 +215,10 @@ pub async fn handle(
         }
         Verdict::Fail(FaultKind::DropConnection) => return dropped_connection(),
     }
-    match dispatch(&state, &method, &uri, &headers, &body) {
+    let Some((service, operation)) = call else {
+        return AwsError::unknown_operation(target).into_response();
+    };
+    match dispatch(&state, service, operation, &method, &uri, &headers, &body) {
         Ok(value) => {
             let mut response = (StatusCode::OK, axum::Json(value)).into_response();
             set_json_content_type(&mut response);
@@ -216,12 +228,41 @@ pub async fn handle(
     }
 }
 
-/// The fault-plan name of a service, from its `X-Amz-Target` prefix.
-pub fn fault_key(target_prefix: &str) -> &'static str {
-    match target_prefix {
-        identitystore::TARGET_PREFIX => "identitystore",
-        ssoadmin::TARGET_PREFIX => "sso-admin",
-        _ => "unknown",
+/// An emulated AWS service, as named by the `X-Amz-Target` prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    IdentityStore,
+    SsoAdmin,
+}
+
+impl Service {
+    pub const ALL: [Service; 2] = [Service::IdentityStore, Service::SsoAdmin];
+
+    /// `AWSIdentityStore.ListUsers` → (IdentityStore, "ListUsers"); None for other services.
+    pub fn parse_target(target: &str) -> Option<(Service, &str)> {
+        let (prefix, operation) = target.split_once('.')?;
+        let service = match prefix {
+            identitystore::TARGET_PREFIX => Service::IdentityStore,
+            ssoadmin::TARGET_PREFIX => Service::SsoAdmin,
+            _ => return None,
+        };
+        Some((service, operation))
+    }
+
+    /// The SigV4 signing name in the credential scope.
+    pub fn signing_name(self) -> &'static str {
+        match self {
+            Service::IdentityStore => "identitystore",
+            Service::SsoAdmin => "sso",
+        }
+    }
+
+    /// The name fault plans use (`/_sandbox/faults/{name}`).
+    pub fn fault_key(self) -> &'static str {
+        match self {
+            Service::IdentityStore => "identitystore",
+            Service::SsoAdmin => "sso-admin",
+        }
     }
 }
 
@@ -238,29 +279,19 @@ fn dropped_connection() -> Response {
 
 fn dispatch(
     state: &AwsState,
+    service: Service,
+    operation: &str,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Value, AwsError> {
-    let target = headers
-        .get("x-amz-target")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let (service, operation) = target
-        .split_once('.')
-        .ok_or_else(|| AwsError::unknown_operation(target))?;
-    let signing_name = match service {
-        identitystore::TARGET_PREFIX => "identitystore",
-        ssoadmin::TARGET_PREFIX => "sso",
-        _ => return Err(AwsError::unknown_operation(target)),
-    };
     sigv4::verify(
         method,
         uri,
         headers,
         body,
-        signing_name,
+        service.signing_name(),
         &state.credentials,
         SystemTime::now(),
     )?;
@@ -278,7 +309,7 @@ fn dispatch(
         ));
     }
     match service {
-        ssoadmin::TARGET_PREFIX => ssoadmin::call(state, operation, &input),
-        _ => identitystore::call(state, operation, &input),
+        Service::IdentityStore => identitystore::call(state, operation, &input),
+        Service::SsoAdmin => ssoadmin::call(state, operation, &input),
     }
 }

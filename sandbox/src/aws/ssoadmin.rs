@@ -2,10 +2,9 @@
 //! their assignments — what Tessera reads to know who is subscribed to Q Developer. Nothing here
 //! creates assignments: Q subscriptions are never made through CreateApplicationAssignment.
 
-use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use super::wire::{invalid, optional_str, paged, required_str, with_token};
+use super::wire::{epoch_seconds, invalid, optional_str, paged, required_str, with_token};
 use super::{AwsError, AwsState};
 use crate::instance::{Application, Assignment, Instance, PrincipalType};
 
@@ -34,10 +33,6 @@ pub fn call(state: &AwsState, operation: &str, input: &Value) -> Result<Value, A
             "{TARGET_PREFIX}.{other}"
         ))),
     }
-}
-
-fn epoch_seconds(t: DateTime<Utc>) -> f64 {
-    t.timestamp_millis() as f64 / 1000.0
 }
 
 fn instance_json(i: &Instance) -> Value {
@@ -94,17 +89,10 @@ fn check_instance(i: &Instance, input: &Value) -> Result<(), AwsError> {
     Ok(())
 }
 
-fn not_found(message: String) -> AwsError {
-    let mut e = AwsError::not_found("", "", message);
-    // SSO Admin's ResourceNotFoundException carries only a message (and a reason).
-    e.fields.clear();
-    e
-}
-
 fn application<'i>(i: &'i Instance, input: &Value) -> Result<&'i Application, AwsError> {
     let arn = required_str(input, "ApplicationArn")?;
     i.application(arn)
-        .ok_or_else(|| not_found(format!("Application {arn} does not exist")))
+        .ok_or_else(|| AwsError::not_found_message(format!("Application {arn} does not exist")))
 }
 
 fn list_instances(i: &Instance, input: &Value) -> Result<Value, AwsError> {

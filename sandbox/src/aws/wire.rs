@@ -4,6 +4,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::AwsError;
@@ -108,4 +109,9 @@ pub fn with_token(mut body: Value, next: Option<String>) -> Value {
         map.insert("NextToken".into(), Value::from(token));
     }
     body
+}
+
+/// A timestamp as AWS JSON 1.1 sends it: seconds since the epoch, with milliseconds.
+pub fn epoch_seconds(t: DateTime<Utc>) -> f64 {
+    t.timestamp_millis() as f64 / 1000.0
 }
