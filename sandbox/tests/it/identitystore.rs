@@ -8,7 +8,6 @@ use aws_sdk_identitystore::types::{
     AlternateIdentifier, ExternalId as SdkExternalId, MemberId, UniqueAttribute, UserStatus,
 };
 use sandbox::aws::sigv4::StaticCredentials;
-use sandbox::seed::IdpGroupKind;
 
 use crate::common::{identitystore as client, identitystore_with as client_with, start};
 
@@ -67,12 +66,7 @@ async fn describe_user_returns_what_the_directory_holds() {
 async fn group_memberships_page_both_ways_and_agree() {
     let f = start().await;
     let c = client(&f);
-    let q = f
-        .org
-        .groups
-        .iter()
-        .position(|g| g.kind == IdpGroupKind::QDeveloper)
-        .unwrap();
+    let q = f.org.q_group().unwrap();
     let q_group = &f.org.provisioned_group[q];
     let mut members = Vec::new();
     let mut pages = c

@@ -142,11 +142,8 @@ fn provisioned_objects_carry_the_idp_ids_and_memberships_match_the_idp() {
 #[test]
 fn the_q_developer_group_is_assigned_and_holds_developers() {
     let org = demo();
-    let q = org
-        .groups
-        .iter()
-        .position(|g| g.kind == IdpGroupKind::QDeveloper)
-        .unwrap();
+    let q = org.q_group().unwrap();
+    assert_eq!(org.groups[q].kind, IdpGroupKind::QDeveloper);
     let q_app = org.instance.q_developer().unwrap();
     assert_eq!(q_app.name, Q_DEVELOPER_APPLICATION);
     assert_eq!(org.instance.applications.len(), 3);
@@ -194,11 +191,7 @@ fn hand_made_users_have_no_external_id() {
 #[test]
 fn disabled_seat_holders_are_disabled_and_still_in_the_q_group() {
     let org = demo();
-    let q = org
-        .groups
-        .iter()
-        .position(|g| g.kind == IdpGroupKind::QDeveloper)
-        .unwrap();
+    let q = org.q_group().unwrap();
     assert!(!org.planted.disabled_seat_holders.is_empty());
     for id in &org.planted.disabled_seat_holders {
         let user = org.identity_center.user(id).unwrap();

@@ -12,17 +12,20 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+mod names;
+mod provision;
+
+use names::{
+    DEPARTMENTS, DEVELOPER_DEPARTMENTS, DEVELOPER_TITLES, FAMILY, GIVEN, OTHER_TITLES, TEAM_WORDS,
+};
+
+use chrono::{DateTime, TimeZone, Utc};
 use rand::seq::IndexedRandom;
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::directory::{
-    Directory, DirectoryError, ExternalId, Group, SCIM_ISSUER, User, UserStatus,
-};
-use crate::instance::{
-    Application, Assignment, Instance, PrincipalType, Q_DEVELOPER_APPLICATION, Q_DEVELOPER_PROVIDER,
-};
+use crate::directory::{Directory, DirectoryError};
+use crate::instance::Instance;
 
 /// What to generate. [`SeedSpec::demo`] and [`SeedSpec::large`] are the two named sizes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -171,188 +174,6 @@ pub struct Organisation {
     pub provisioned_group: Vec<String>,
 }
 
-const DEPARTMENTS: &[&str] = &[
-    "Engineering",
-    "Platform",
-    "Data",
-    "Security",
-    "Product",
-    "Design",
-    "Sales",
-    "Marketing",
-    "Finance",
-    "People",
-    "Support",
-    "Legal",
-];
-
-/// Departments whose people are mostly developers (they get Q seats).
-const DEVELOPER_DEPARTMENTS: &[&str] = &["Engineering", "Platform", "Data", "Security"];
-
-const GIVEN: &[&str] = &[
-    "Aisha",
-    "Alejandro",
-    "Amara",
-    "Anders",
-    "Ana",
-    "Arjun",
-    "Astrid",
-    "Ben",
-    "Bilal",
-    "Camille",
-    "Carlos",
-    "Chen",
-    "Chloe",
-    "Dana",
-    "Daniel",
-    "Deepa",
-    "Diego",
-    "Elena",
-    "Emeka",
-    "Emma",
-    "Fatima",
-    "Felix",
-    "Freya",
-    "Gabriel",
-    "Grace",
-    "Hana",
-    "Hassan",
-    "Ingrid",
-    "Isabel",
-    "Ivan",
-    "Jamal",
-    "Jana",
-    "Jin",
-    "Jonas",
-    "Julia",
-    "Kai",
-    "Kamala",
-    "Kenji",
-    "Lara",
-    "Leon",
-    "Lina",
-    "Lucas",
-    "Maya",
-    "Mateo",
-    "Mei",
-    "Mohammed",
-    "Nadia",
-    "Nia",
-    "Noah",
-    "Nora",
-    "Olga",
-    "Omar",
-    "Priya",
-    "Rafael",
-    "Rosa",
-    "Sam",
-    "Sara",
-    "Sofia",
-    "Tariq",
-    "Thomas",
-    "Uma",
-    "Victor",
-    "Wei",
-    "Yara",
-    "Yusuf",
-    "Zoe",
-];
-
-const FAMILY: &[&str] = &[
-    "Abebe",
-    "Andersen",
-    "Bauer",
-    "Becker",
-    "Costa",
-    "Dubois",
-    "Fernandes",
-    "Fischer",
-    "Garcia",
-    "Gonzalez",
-    "Hansen",
-    "Hoffmann",
-    "Ibrahim",
-    "Ito",
-    "Jansen",
-    "Kim",
-    "Kowalski",
-    "Kumar",
-    "Larsen",
-    "Laurent",
-    "Lee",
-    "Lopez",
-    "Martin",
-    "Meyer",
-    "Moreau",
-    "Mueller",
-    "Nakamura",
-    "Nguyen",
-    "Novak",
-    "Okafor",
-    "Olsen",
-    "Patel",
-    "Pereira",
-    "Petrov",
-    "Quinn",
-    "Rahman",
-    "Rossi",
-    "Sato",
-    "Schmidt",
-    "Silva",
-    "Singh",
-    "Smith",
-    "Suzuki",
-    "Tanaka",
-    "Tran",
-    "Wagner",
-    "Wang",
-    "Weber",
-    "Williams",
-    "Yamamoto",
-    "Zhang",
-    "Zimmermann",
-];
-
-const DEVELOPER_TITLES: &[&str] = &[
-    "Software Engineer",
-    "Senior Software Engineer",
-    "Staff Engineer",
-    "Site Reliability Engineer",
-    "Data Engineer",
-    "Security Engineer",
-];
-
-const OTHER_TITLES: &[&str] = &[
-    "Analyst",
-    "Specialist",
-    "Coordinator",
-    "Manager",
-    "Associate",
-];
-
-const TEAM_WORDS: &[&str] = &[
-    "payments",
-    "search",
-    "identity",
-    "billing",
-    "mobile",
-    "web",
-    "api",
-    "ledger",
-    "insights",
-    "growth",
-    "checkout",
-    "infra",
-    "observability",
-    "storage",
-    "messaging",
-    "pricing",
-    "risk",
-    "catalog",
-    "onboarding",
-    "reporting",
-];
-
 /// Seeds of the organisation's history: every timestamp falls after this.
 fn epoch() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 1, 6, 9, 0, 0)
@@ -361,9 +182,7 @@ fn epoch() -> DateTime<Utc> {
 }
 
 fn random_uuid(rng: &mut ChaCha8Rng) -> String {
-    let mut bytes = [0u8; 16];
-    rng.fill_bytes(&mut bytes);
-    uuid::Builder::from_random_bytes(bytes)
+    uuid::Builder::from_random_bytes(random_bytes(rng))
         .into_uuid()
         .hyphenated()
         .to_string()
@@ -388,7 +207,19 @@ fn pick<'a>(rng: &mut ChaCha8Rng, from: &[&'a str]) -> &'a str {
     from.choose(rng).copied().unwrap_or("")
 }
 
+/// Index of the group subscribed to Q Developer.
+fn q_group_index(groups: &[IdpGroup]) -> Option<usize> {
+    groups
+        .iter()
+        .position(|g| g.kind == IdpGroupKind::QDeveloper)
+}
+
 impl Organisation {
+    /// Index into [`Organisation::groups`] of the group subscribed to Q Developer.
+    pub fn q_group(&self) -> Option<usize> {
+        q_group_index(&self.groups)
+    }
+
     /// Builds the organisation described by `spec`. Deterministic: same spec, same result.
     pub fn generate(spec: &SeedSpec) -> Result<Self, SeedError> {
         let departments = DEPARTMENTS.len().min(spec.groups.saturating_sub(2));
@@ -414,7 +245,7 @@ impl Organisation {
         let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
         let people = generate_people(spec, departments, &mut rng);
         let groups = generate_groups(spec, &people, departments, teams, &mut rng);
-        provision(spec.clone(), people, groups, &mut rng)
+        provision::provision(spec.clone(), people, groups, &mut rng)
     }
 }
 
@@ -562,242 +393,4 @@ fn generate_groups(
         }
     }
     groups
-}
-
-fn provision(
-    spec: SeedSpec,
-    mut people: Vec<Person>,
-    groups: Vec<IdpGroup>,
-    rng: &mut ChaCha8Rng,
-) -> Result<Organisation, SeedError> {
-    // Identity store id: d- and ten hex digits.
-    let store_id = format!("d-{}", random_hex(rng, 10));
-    let mut ic = Directory::new(store_id);
-    let start = epoch();
-    let q_index = groups
-        .iter()
-        .position(|g| g.kind == IdpGroupKind::QDeveloper)
-        .unwrap_or(groups.len().saturating_sub(1));
-    let q_members: Vec<usize> = groups
-        .get(q_index)
-        .map(|g| g.members.clone())
-        .unwrap_or_default();
-
-    // Planted, IdP side: a few seat holders disabled in the IdP; a few people who left (deleted
-    // from the IdP) but whose Identity Center user stayed.
-    let scale = (spec.people / 1000).max(1);
-    let disabled: Vec<usize> = q_members.iter().rev().take(2 * scale).copied().collect();
-    for &p in &disabled {
-        people[p].enabled = false;
-    }
-    let leavers: Vec<usize> = (spec.people - scale..spec.people)
-        .filter(|p| !disabled.contains(p))
-        .collect();
-
-    let mut provisioned_user = vec![None; people.len()];
-    for (p, person) in people.iter().enumerate() {
-        let created = start + Duration::minutes(rng.random_range(0..60 * 24 * 300));
-        let updated = created + Duration::minutes(rng.random_range(0..60 * 24 * 30));
-        let user_id = ic.object_id(random_bytes(rng));
-        ic.add_user(User {
-            user_id: user_id.clone(),
-            user_name: person.user_name.clone(),
-            display_name: format!("{} {}", person.given_name, person.family_name),
-            given_name: person.given_name.clone(),
-            family_name: person.family_name.clone(),
-            email: Some(person.email.clone()),
-            title: Some(person.title.clone()),
-            status: if person.enabled {
-                UserStatus::Enabled
-            } else {
-                UserStatus::Disabled
-            },
-            external_ids: vec![ExternalId {
-                issuer: SCIM_ISSUER.into(),
-                id: person.idp_id.clone(),
-            }],
-            created_at: created,
-            updated_at: updated,
-        })?;
-        provisioned_user[p] = Some(user_id);
-    }
-    let mut provisioned_group = Vec::with_capacity(groups.len());
-    for group in &groups {
-        let created = start + Duration::minutes(rng.random_range(0..60 * 24 * 30));
-        let group_id = ic.object_id(random_bytes(rng));
-        ic.add_group(Group {
-            group_id: group_id.clone(),
-            display_name: group.display_name.clone(),
-            description: None,
-            external_ids: vec![ExternalId {
-                issuer: SCIM_ISSUER.into(),
-                id: group.idp_id.clone(),
-            }],
-            created_at: created,
-            updated_at: created,
-        })?;
-        provisioned_group.push(group_id);
-    }
-    for (g, group) in groups.iter().enumerate() {
-        for &p in &group.members {
-            if let Some(user_id) = &provisioned_user[p] {
-                let id = ic.object_id(random_bytes(rng));
-                ic.add_membership(&id, &provisioned_group[g], user_id)?;
-            }
-        }
-    }
-
-    let mut planted = Planted {
-        disabled_seat_holders: disabled
-            .iter()
-            .filter_map(|&p| provisioned_user[p].clone())
-            .collect(),
-        leavers_still_present: leavers
-            .iter()
-            .filter_map(|&p| provisioned_user[p].clone())
-            .collect(),
-        ..Planted::default()
-    };
-    // The leavers are gone from the IdP (their Identity Center users stayed): mark them deleted
-    // and take them out of every IdP group.
-    for &p in &leavers {
-        people[p].deleted = true;
-    }
-    let people_left: HashSet<usize> = leavers.iter().copied().collect();
-    let groups: Vec<IdpGroup> = groups
-        .into_iter()
-        .map(|mut g| {
-            g.members.retain(|m| !people_left.contains(m));
-            g.owners.retain(|m| !people_left.contains(m));
-            g
-        })
-        .collect();
-
-    // Planted, Identity Center side: users made by hand in the console (no external id), one of
-    // them a break-glass admin, the others near-duplicates of real people whose emails differ
-    // only in case.
-    let hand_made = 2 + scale;
-    let created = start + Duration::days(3);
-    let admin_id = ic.object_id(random_bytes(rng));
-    ic.add_user(User {
-        user_id: admin_id.clone(),
-        user_name: "breakglass-admin".into(),
-        display_name: "Break-glass Admin".into(),
-        given_name: "Break-glass".into(),
-        family_name: "Admin".into(),
-        email: Some(format!("cloud-admins@{}", spec.domain)),
-        title: None,
-        status: UserStatus::Enabled,
-        external_ids: Vec::new(),
-        created_at: created,
-        updated_at: created,
-    })?;
-    planted.hand_made_users.push(admin_id);
-    for k in 1..hand_made {
-        let p = (k * 7919) % spec.people;
-        let Some(twin_of) = provisioned_user[p].clone() else {
-            continue;
-        };
-        let person = &people[p];
-        let user_id = ic.object_id(random_bytes(rng));
-        let (local, domain) = person
-            .email
-            .split_once('@')
-            .unwrap_or((person.email.as_str(), ""));
-        let cased_local = format!(
-            "{}.{}",
-            person.given_name,
-            local.split_once('.').map(|(_, rest)| rest).unwrap_or(local)
-        );
-        let twin_email = format!("{cased_local}@{domain}");
-        ic.add_user(User {
-            user_id: user_id.clone(),
-            user_name: format!("{}-console", local),
-            display_name: format!("{} {}", person.given_name, person.family_name),
-            given_name: person.given_name.clone(),
-            family_name: person.family_name.clone(),
-            email: Some(twin_email),
-            title: None,
-            status: UserStatus::Enabled,
-            external_ids: Vec::new(),
-            created_at: created + Duration::hours(k as i64),
-            updated_at: created + Duration::hours(k as i64),
-        })?;
-        planted.hand_made_users.push(user_id.clone());
-        planted.case_twin_emails.push((twin_of, user_id));
-    }
-
-    // The instance: Q Developer's application and two others (so filtering by provider
-    // matters), with the Q assignments: the subscribed group, and one hand-made user assigned
-    // directly (it holds a seat without being in the group).
-    let instance_id = format!("ssoins-{}", random_hex(rng, 16));
-    let account = format!(
-        "{:012}",
-        rng.random_range(100_000_000_000u64..999_999_999_999)
-    );
-    let app_arn = |rng: &mut ChaCha8Rng| {
-        format!(
-            "arn:aws:sso::{account}:application/{instance_id}/apl-{}",
-            random_hex(rng, 16)
-        )
-    };
-    let q_arn = app_arn(rng);
-    let applications = vec![
-        Application {
-            application_arn: q_arn.clone(),
-            name: Q_DEVELOPER_APPLICATION.into(),
-            provider_arn: Q_DEVELOPER_PROVIDER.into(),
-            description: Some("Amazon Q Developer Pro subscriptions".into()),
-            enabled: true,
-            created_at: start + Duration::days(40),
-        },
-        Application {
-            application_arn: app_arn(rng),
-            name: "Expense reporting".into(),
-            provider_arn: "arn:aws:sso::aws:applicationProvider/custom-saml".into(),
-            description: None,
-            enabled: true,
-            created_at: start + Duration::days(10),
-        },
-        Application {
-            application_arn: app_arn(rng),
-            name: "QuickSight".into(),
-            provider_arn: "arn:aws:sso::aws:applicationProvider/quicksight".into(),
-            description: None,
-            enabled: true,
-            created_at: start + Duration::days(20),
-        },
-    ];
-    let mut assignments = vec![Assignment {
-        application_arn: q_arn.clone(),
-        principal_type: PrincipalType::Group,
-        principal_id: provisioned_group[q_index].clone(),
-    }];
-    if let Some(direct) = planted.hand_made_users.get(1) {
-        assignments.push(Assignment {
-            application_arn: q_arn,
-            principal_type: PrincipalType::User,
-            principal_id: direct.clone(),
-        });
-    }
-    let instance = Instance {
-        instance_arn: format!("arn:aws:sso:::instance/{instance_id}"),
-        identity_store_id: ic.identity_store_id().to_string(),
-        owner_account_id: account.clone(),
-        name: format!("{} identity center", spec.name),
-        created_at: start,
-        applications,
-        assignments,
-    };
-
-    Ok(Organisation {
-        spec,
-        people,
-        groups,
-        identity_center: ic,
-        instance,
-        planted,
-        provisioned_user,
-        provisioned_group,
-    })
 }
