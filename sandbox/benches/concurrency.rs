@@ -29,7 +29,6 @@ async fn main() {
     let user_ids: Vec<String> = org
         .identity_center
         .users()
-        .iter()
         .step_by(97)
         .map(|u| u.user_id.clone())
         .collect();
@@ -38,6 +37,7 @@ async fn main() {
         limits: Limits {
             identitystore_per_operation: many,
             ssoadmin_total: many,
+            ..Limits::default()
         },
         ..SandboxConfig::default()
     };

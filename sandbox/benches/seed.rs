@@ -24,8 +24,8 @@ fn main() {
                 org.people.len(),
                 org.groups.len(),
                 org.groups.iter().map(|g| g.members.len()).sum::<usize>(),
-                org.identity_center.users().len(),
-                org.identity_center.groups().len(),
+                org.identity_center.user_count(),
+                org.identity_center.group_count(),
                 org.identity_center.membership_count(),
             ));
         }

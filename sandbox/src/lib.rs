@@ -13,11 +13,14 @@
 //!   can advance.
 //! - [`server`]: runs the endpoints on loopback, with a control API under `/_sandbox/`.
 //!
-//! Next (see ARCHITECTURE.md): the SCIM endpoint, then Entra ID, PingOne and OIDC.
+//! - [`scim`]: Identity Center's SCIM endpoint over the same directory, with its bearer tokens.
+//!
+//! Next (see ARCHITECTURE.md): Entra ID, PingOne and OIDC.
 
 pub mod aws;
 pub mod directory;
 pub mod faults;
 pub mod instance;
+pub mod scim;
 pub mod seed;
 pub mod server;

@@ -1,5 +1,6 @@
 //! Runs the sandbox's endpoints on loopback: one HTTP listener serving the AWS JSON 1.1 protocol
-//! at `/` (the SDKs' `endpoint_url`). Started by tests, and later by `tessera demo`.
+//! at `/` (the SDKs' `endpoint_url`) and Identity Center's SCIM endpoint at
+//! `/<tenant>/scim/v2/`. Started by tests and by `tessera demo`.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
@@ -8,7 +9,7 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{any, delete, get, post, put};
 use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::oneshot;
@@ -20,6 +21,8 @@ use crate::aws::{AwsState, Service, SharedAwsState};
 use crate::directory::Directory;
 use crate::faults::{FaultPlan, Faults, SandboxClock};
 use crate::instance::Instance;
+use crate::scim::ScimState;
+use crate::scim::tokens::TokenError;
 
 /// How to run the sandbox.
 #[derive(Debug, Clone)]
@@ -28,6 +31,9 @@ pub struct SandboxConfig {
     pub listen: SocketAddr,
     pub credentials: StaticCredentials,
     pub limits: Limits,
+    /// The SCIM tenant id (the path segment before `/scim/v2/`); derived from the store id
+    /// when not set.
+    pub scim_tenant: Option<String>,
 }
 
 impl Default for SandboxConfig {
@@ -36,6 +42,7 @@ impl Default for SandboxConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             credentials: StaticCredentials::default(),
             limits: Limits::default(),
+            scim_tenant: None,
         }
     }
 }
@@ -55,7 +62,11 @@ impl RunningSandbox {
         instance: Instance,
         config: SandboxConfig,
     ) -> std::io::Result<Self> {
+        let tenant = config
+            .scim_tenant
+            .unwrap_or_else(|| format!("{}-sandbox", directory.id_prefix()));
         let state: SharedAwsState = Arc::new(AwsState {
+            scim: ScimState::new(tenant),
             directory: RwLock::new(directory),
             instance: RwLock::new(instance),
             credentials: config.credentials,
@@ -70,6 +81,12 @@ impl RunningSandbox {
             .route("/_sandbox/faults/{service}", put(put_fault))
             .route("/_sandbox/clock", get(get_clock))
             .route("/_sandbox/clock/advance", post(advance_clock))
+            .route(
+                "/_sandbox/scim/tokens",
+                get(list_scim_tokens).post(issue_scim_token),
+            )
+            .route("/_sandbox/scim/tokens/{id}", delete(revoke_scim_token))
+            .route("/{tenant}/scim/v2/{*path}", any(crate::scim::handle))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
@@ -97,6 +114,17 @@ impl RunningSandbox {
     /// The endpoint URL to give AWS SDK clients.
     pub fn aws_endpoint(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The SCIM endpoint URL, as the Identity Center console shows it (ends with `/scim/v2/`).
+    pub fn scim_endpoint(&self) -> String {
+        format!("http://{}/{}/scim/v2/", self.addr, self.state.scim.tenant)
+    }
+
+    /// The SCIM endpoint's tokens: create (as if made in the console, possibly backdated),
+    /// list, delete. Also under `/_sandbox/scim/tokens`.
+    pub fn scim_tokens(&self) -> &crate::scim::tokens::ScimTokens {
+        &self.state.scim.tokens
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -204,5 +232,59 @@ async fn advance_clock(State(state): State<SharedAwsState>, body: axum::body::By
             clock_json(&state.clock)
         }
         Err(e) => control_error(format!("send {{\"seconds\": <integer>}} ({e})")),
+    }
+}
+
+async fn list_scim_tokens(State(state): State<SharedAwsState>) -> Response {
+    axum::Json(state.scim.tokens.list()).into_response()
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct IssueToken {
+    /// When the token was (notionally) created; now on the sandbox clock when absent.
+    created_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// `POST /_sandbox/scim/tokens` `{"created_at"?: RFC 3339}` → the token, shown this once.
+async fn issue_scim_token(
+    State(state): State<SharedAwsState>,
+    body: axum::body::Bytes,
+) -> Response {
+    let request = if body.is_empty() {
+        IssueToken::default()
+    } else {
+        match serde_json::from_slice::<IssueToken>(&body) {
+            Ok(r) => r,
+            Err(e) => {
+                return control_error(format!(
+                    "send {{}} or {{\"created_at\": \"<RFC 3339 time>\"}} ({e})"
+                ));
+            }
+        }
+    };
+    let created_at = request.created_at.unwrap_or_else(|| state.clock.now());
+    match state.scim.tokens.issue(created_at) {
+        Ok(issued) => (StatusCode::CREATED, axum::Json(issued)).into_response(),
+        Err(e @ TokenError::TooMany) => (
+            StatusCode::CONFLICT,
+            axum::Json(json!({ "error": e.to_string() })),
+        )
+            .into_response(),
+    }
+}
+
+async fn revoke_scim_token(
+    State(state): State<SharedAwsState>,
+    Path(id): Path<String>,
+) -> Response {
+    if state.scim.tokens.revoke(&id) {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        (
+            StatusCode::NOT_FOUND,
+            axum::Json(json!({ "error": format!("no SCIM token with id {id}") })),
+        )
+            .into_response()
     }
 }

@@ -5,7 +5,9 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use super::wire::{epoch_seconds, invalid, optional_str, paged, required_str, with_token};
+use super::wire::{
+    epoch_seconds, invalid, optional_str, paged, paged_slots, required_str, upper_first, with_token,
+};
 use super::{AwsError, AwsState};
 use crate::directory::{Directory, DirectoryError, ExternalId, Group, User, UserStatus};
 
@@ -28,6 +30,11 @@ pub const OPERATIONS: &[&str] = &[
     "CreateUser",
     "CreateGroup",
     "CreateGroupMembership",
+    "UpdateUser",
+    "UpdateGroup",
+    "DeleteUser",
+    "DeleteGroup",
+    "DeleteGroupMembership",
 ];
 
 /// Largest `MaxResults` of the Identity Store's List operations.
@@ -93,6 +100,11 @@ pub fn call(state: &AwsState, operation: &str, input: &Value) -> Result<Value, A
         "CreateUser" => create_user(&mut *write()?, input, state.clock.now()),
         "CreateGroup" => create_group(&mut *write()?, input, state.clock.now()),
         "CreateGroupMembership" => create_group_membership(&mut *write()?, input),
+        "UpdateUser" => update_user(&mut *write()?, input, state.clock.now()),
+        "UpdateGroup" => update_group(&mut *write()?, input, state.clock.now()),
+        "DeleteUser" => delete_user(&mut *write()?, input),
+        "DeleteGroup" => delete_group(&mut *write()?, input),
+        "DeleteGroupMembership" => delete_group_membership(&mut *write()?, input),
         other => Err(AwsError::unknown_operation(&format!(
             "{TARGET_PREFIX}.{other}"
         ))),
@@ -135,8 +147,58 @@ fn user_json(store: &str, u: &User) -> Value {
         if let Some(title) = &u.title {
             map.insert("Title".into(), Value::from(title.clone()));
         }
+        if let Some(scim) = u.scim_attributes.as_deref() {
+            scim_attributes_json(scim, map);
+        }
     }
     v
+}
+
+/// The attributes only a SCIM client sets, as the Identity Store API names them (the SCIM name
+/// with a capital first letter; one address and one phone number at most).
+fn scim_attributes_json(
+    scim: &serde_json::Map<String, Value>,
+    user: &mut serde_json::Map<String, Value>,
+) {
+    fn capitalised(value: &Value) -> Value {
+        match value {
+            Value::Object(o) => Value::Object(
+                o.iter()
+                    .map(|(k, v)| (upper_first(k), capitalised(v)))
+                    .collect(),
+            ),
+            Value::Array(items) => Value::Array(items.iter().map(capitalised).collect()),
+            other => other.clone(),
+        }
+    }
+    for (scim_name, api_name) in [
+        ("nickName", "NickName"),
+        ("profileUrl", "ProfileUrl"),
+        ("userType", "UserType"),
+        ("preferredLanguage", "PreferredLanguage"),
+        ("locale", "Locale"),
+        ("timezone", "Timezone"),
+        ("addresses", "Addresses"),
+        ("phoneNumbers", "PhoneNumbers"),
+    ] {
+        if let Some(value) = scim.get(scim_name).filter(|v| !v.is_null()) {
+            user.insert(api_name.into(), capitalised(value));
+        }
+    }
+    if let (Some(Value::Object(extra)), Some(Value::Object(name))) =
+        (scim.get("name"), user.get_mut("Name"))
+    {
+        for key in [
+            "formatted",
+            "middleName",
+            "honorificPrefix",
+            "honorificSuffix",
+        ] {
+            if let Some(value) = extra.get(key).filter(|v| v.is_string()) {
+                name.insert(upper_first(key), value.clone());
+            }
+        }
+    }
 }
 
 fn group_json(store: &str, g: &Group) -> Value {
@@ -224,7 +286,7 @@ fn list_users(d: &Directory, input: &Value) -> Result<Value, AwsError> {
         d,
         input,
         ("ListUsers", "Users", "UserName"),
-        d.users(),
+        d.user_slots(),
         |name| d.user_by_name(name),
         user_json,
     )
@@ -235,7 +297,7 @@ fn list_groups(d: &Directory, input: &Value) -> Result<Value, AwsError> {
         d,
         input,
         ("ListGroups", "Groups", "DisplayName"),
-        d.groups(),
+        d.group_slots(),
         |name| d.group_by_name(name),
         group_json,
     )
@@ -247,7 +309,7 @@ fn list_objects<'d, T>(
     d: &Directory,
     input: &Value,
     names: (&str, &str, &str),
-    all: &'d [T],
+    all: &'d [Option<T>],
     by_name: impl Fn(&str) -> Option<&'d T>,
     to_json: fn(&str, &T) -> Value,
 ) -> Result<Value, AwsError> {
@@ -262,8 +324,12 @@ fn list_objects<'d, T>(
         return Ok(json!({ key: found }));
     }
     let (size, offset) = page(d, input, operation)?;
-    let (range, next) = paged(all, size, offset, operation, store);
-    let items: Vec<Value> = range.iter().map(|&i| to_json(store, &all[i])).collect();
+    let (range, next) = paged_slots(all, size, offset, operation, store);
+    let items: Vec<Value> = range
+        .iter()
+        .filter_map(|&i| all[i].as_ref())
+        .map(|o| to_json(store, o))
+        .collect();
     Ok(with_token(json!({ key: items }), next))
 }
 
@@ -488,6 +554,7 @@ fn create_user(d: &mut Directory, input: &Value, now: DateTime<Utc>) -> Result<V
         external_ids: Vec::new(),
         created_at: now,
         updated_at: now,
+        scim_attributes: None,
     })
     .map_err(from_directory_error)?;
     Ok(json!({ "IdentityStoreId": d.identity_store_id(), "UserId": user_id }))
@@ -519,4 +586,121 @@ fn create_group_membership(d: &mut Directory, input: &Value) -> Result<Value, Aw
         .add_membership(&id, &group_id, &user_id)
         .map_err(from_directory_error)?;
     Ok(json!({ "IdentityStoreId": store, "MembershipId": membership.membership_id }))
+}
+
+/// `UpdateUser` / `UpdateGroup` operations: `[{AttributePath, AttributeValue}]`, 1 to 100.
+fn attribute_operations(input: &Value) -> Result<Vec<(&str, &Value)>, AwsError> {
+    let ops = input
+        .get("Operations")
+        .and_then(Value::as_array)
+        .ok_or_else(|| {
+            AwsError::validation(
+                "1 validation error detected: Value null at 'operations' failed to satisfy constraint: Member must not be null",
+            )
+        })?;
+    if ops.is_empty() || ops.len() > 100 {
+        return Err(invalid(
+            "operations",
+            "Member must have length less than or equal to 100 and greater than or equal to 1",
+        ));
+    }
+    ops.iter()
+        .map(|op| {
+            let path = required_str(op, "AttributePath")?;
+            Ok((path, op.get("AttributeValue").unwrap_or(&Value::Null)))
+        })
+        .collect()
+}
+
+fn string_value<'a>(path: &str, value: &'a Value) -> Result<&'a str, AwsError> {
+    value
+        .as_str()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| AwsError::validation(format!("{path} must be a non-empty string")))
+}
+
+fn update_user(d: &mut Directory, input: &Value, now: DateTime<Utc>) -> Result<Value, AwsError> {
+    check_store(d, input)?;
+    let user_id = required_str(input, "UserId")?;
+    let mut user = d
+        .user(user_id)
+        .cloned()
+        .ok_or_else(|| user_not_found(user_id))?;
+    for (path, value) in attribute_operations(input)? {
+        match path {
+            "userName" => user.user_name = string_value(path, value)?.to_string(),
+            "displayName" => user.display_name = string_value(path, value)?.to_string(),
+            "name.givenName" => user.given_name = string_value(path, value)?.to_string(),
+            "name.familyName" => user.family_name = string_value(path, value)?.to_string(),
+            "title" => user.title = value.as_str().map(str::to_string),
+            "emails" => {
+                let emails = value.as_array().map(Vec::as_slice).unwrap_or_default();
+                if emails.len() > 1 {
+                    return Err(invalid(
+                        "emails",
+                        "Member must have length less than or equal to 1",
+                    ));
+                }
+                user.email = emails
+                    .first()
+                    .and_then(|e| e.get("Value"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+            }
+            other => {
+                return Err(AwsError::validation(format!(
+                    "Attribute path {other} is not supported by the sandbox's UpdateUser"
+                )));
+            }
+        }
+    }
+    user.updated_at = now;
+    d.replace_user(user_id, user)
+        .map_err(from_directory_error)?;
+    Ok(json!({}))
+}
+
+fn update_group(d: &mut Directory, input: &Value, now: DateTime<Utc>) -> Result<Value, AwsError> {
+    check_store(d, input)?;
+    let group_id = required_str(input, "GroupId")?;
+    let mut group = d
+        .group(group_id)
+        .cloned()
+        .ok_or_else(|| group_not_found(group_id))?;
+    for (path, value) in attribute_operations(input)? {
+        match path {
+            "displayName" => group.display_name = string_value(path, value)?.to_string(),
+            "description" => group.description = value.as_str().map(str::to_string),
+            other => {
+                return Err(AwsError::validation(format!(
+                    "Attribute path {other} is not supported by the sandbox's UpdateGroup"
+                )));
+            }
+        }
+    }
+    group.updated_at = now;
+    d.replace_group(group_id, group)
+        .map_err(from_directory_error)?;
+    Ok(json!({}))
+}
+
+fn delete_user(d: &mut Directory, input: &Value) -> Result<Value, AwsError> {
+    check_store(d, input)?;
+    let user_id = required_str(input, "UserId")?;
+    d.remove_user(user_id).map_err(from_directory_error)?;
+    Ok(json!({}))
+}
+
+fn delete_group(d: &mut Directory, input: &Value) -> Result<Value, AwsError> {
+    check_store(d, input)?;
+    let group_id = required_str(input, "GroupId")?;
+    d.remove_group(group_id).map_err(from_directory_error)?;
+    Ok(json!({}))
+}
+
+fn delete_group_membership(d: &mut Directory, input: &Value) -> Result<Value, AwsError> {
+    check_store(d, input)?;
+    let id = required_str(input, "MembershipId")?;
+    d.remove_membership(id).map_err(from_directory_error)?;
+    Ok(json!({}))
 }

@@ -31,6 +31,8 @@ pub struct AwsState {
     pub throttle: limits::Throttle,
     pub faults: Arc<Faults>,
     pub clock: Arc<SandboxClock>,
+    /// Identity Center's SCIM endpoint for this store (tenant and bearer tokens).
+    pub scim: crate::scim::ScimState,
 }
 
 pub type SharedAwsState = Arc<AwsState>;
@@ -233,10 +235,12 @@ pub async fn handle(
 pub enum Service {
     IdentityStore,
     SsoAdmin,
+    /// The SCIM endpoint (bearer tokens, not SigV4; never named by an `X-Amz-Target`).
+    Scim,
 }
 
 impl Service {
-    pub const ALL: [Service; 2] = [Service::IdentityStore, Service::SsoAdmin];
+    pub const ALL: [Service; 3] = [Service::IdentityStore, Service::SsoAdmin, Service::Scim];
 
     /// `AWSIdentityStore.ListUsers` → (IdentityStore, "ListUsers"); None for other services.
     pub fn parse_target(target: &str) -> Option<(Service, &str)> {
@@ -254,6 +258,7 @@ impl Service {
         match self {
             Service::IdentityStore => "identitystore",
             Service::SsoAdmin => "sso",
+            Service::Scim => "scim",
         }
     }
 
@@ -262,12 +267,13 @@ impl Service {
         match self {
             Service::IdentityStore => "identitystore",
             Service::SsoAdmin => "sso-admin",
+            Service::Scim => "scim",
         }
     }
 }
 
 /// A response whose body fails at once: the server closes the connection without an answer.
-fn dropped_connection() -> Response {
+pub(crate) fn dropped_connection() -> Response {
     let failing = futures_util::stream::once(async {
         Err::<Bytes, std::io::Error>(std::io::Error::new(
             std::io::ErrorKind::ConnectionReset,
@@ -311,5 +317,6 @@ fn dispatch(
     match service {
         Service::IdentityStore => identitystore::call(state, operation, &input),
         Service::SsoAdmin => ssoadmin::call(state, operation, &input),
+        Service::Scim => Err(AwsError::unknown_operation(operation)),
     }
 }

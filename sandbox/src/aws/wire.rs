@@ -39,6 +39,15 @@ pub fn optional_str<'a>(input: &'a Value, key: &str) -> Result<Option<&'a str>, 
     }
 }
 
+/// `nickName` → `NickName`: a SCIM attribute as the Identity Store API spells it.
+pub fn upper_first(name: &str) -> String {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 fn lower_first(key: &str) -> String {
     let mut chars = key.chars();
     match chars.next() {
@@ -102,6 +111,28 @@ pub fn paged<T>(
     let range: Vec<usize> = (offset.min(end)..end).collect();
     let next = (end < items.len()).then(|| encode_token(operation, store, end));
     (range, next)
+}
+
+/// One page of the live entries of `slots` (removed objects leave `None`), from slot `offset`.
+/// The token carries the slot after the last one read, so objects removed or added meanwhile do
+/// not shift later pages.
+pub fn paged_slots<T>(
+    slots: &[Option<T>],
+    size: usize,
+    offset: usize,
+    operation: &str,
+    store: &str,
+) -> (Vec<usize>, Option<String>) {
+    let mut taken = Vec::with_capacity(size.min(slots.len()));
+    let mut at = offset.min(slots.len());
+    while at < slots.len() && taken.len() < size {
+        if slots[at].is_some() {
+            taken.push(at);
+        }
+        at += 1;
+    }
+    let more = slots[at..].iter().any(Option::is_some);
+    (taken, more.then(|| encode_token(operation, store, at)))
 }
 
 pub fn with_token(mut body: Value, next: Option<String>) -> Value {

@@ -67,6 +67,7 @@ pub(super) fn provision(
             }],
             created_at: created,
             updated_at: updated,
+            scim_attributes: None,
         })?;
         provisioned_user[p] = Some(user_id);
     }
@@ -183,6 +184,7 @@ fn plant_hand_made_users(
         external_ids: Vec::new(),
         created_at: created,
         updated_at: created,
+        scim_attributes: None,
     })?;
     made.users.push(admin_id);
     for k in 1..hand_made {
@@ -214,6 +216,7 @@ fn plant_hand_made_users(
             external_ids: Vec::new(),
             created_at: created + Duration::hours(k as i64),
             updated_at: created + Duration::hours(k as i64),
+            scim_attributes: None,
         })?;
         made.users.push(user_id.clone());
         made.case_twins.push((twin_of, user_id));

@@ -31,7 +31,7 @@ async fn list_users_pages_to_completion_with_every_user_once() {
             assert!(seen.insert(user.user_id().to_string()), "no duplicates");
         }
     }
-    assert_eq!(seen.len(), f.org.identity_center.users().len());
+    assert_eq!(seen.len(), f.org.identity_center.user_count());
 }
 
 #[tokio::test]
@@ -136,7 +136,7 @@ fn unique(path: &str, value: &str) -> AlternateIdentifier {
 async fn ids_are_found_by_user_name_external_id_and_display_name() {
     let f = start().await;
     let c = client(&f);
-    let user = &f.org.identity_center.users()[3];
+    let user = f.org.identity_center.users().nth(3).unwrap();
     let by_name = c
         .get_user_id()
         .identity_store_id(&f.store)
@@ -162,7 +162,7 @@ async fn ids_are_found_by_user_name_external_id_and_display_name() {
         .unwrap();
     assert_eq!(by_external.user_id(), user.user_id);
 
-    let group = &f.org.identity_center.groups()[0];
+    let group = f.org.identity_center.groups().next().unwrap();
     let by_display = c
         .get_group_id()
         .identity_store_id(&f.store)
@@ -387,4 +387,98 @@ async fn created_users_groups_and_memberships_are_listed() {
         .into_service_error();
     assert!(duplicate.is_conflict_exception(), "{duplicate:?}");
     f.sandbox.stop().await;
+}
+
+#[tokio::test]
+async fn update_user_and_group_change_what_describe_returns() {
+    use aws_sdk_identitystore::types::AttributeOperation;
+    use aws_smithy_types::Document;
+    let f = start().await;
+    let c = client(&f);
+    let user = f
+        .org
+        .identity_center
+        .users()
+        .nth(5)
+        .unwrap()
+        .user_id
+        .clone();
+    let op = |path: &str, value: Document| {
+        AttributeOperation::builder()
+            .attribute_path(path)
+            .attribute_value(value)
+            .build()
+            .unwrap()
+    };
+    c.update_user()
+        .identity_store_id(&f.store)
+        .user_id(&user)
+        .operations(op("displayName", Document::String("Renamed Person".into())))
+        .operations(op("name.givenName", Document::String("Renamed".into())))
+        .send()
+        .await
+        .unwrap();
+    let described = c
+        .describe_user()
+        .identity_store_id(&f.store)
+        .user_id(&user)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(described.display_name(), Some("Renamed Person"));
+    assert_eq!(described.name().unwrap().given_name(), Some("Renamed"));
+
+    // Taking another user's name is a conflict; an unknown path is a validation error.
+    let other = f
+        .org
+        .identity_center
+        .users()
+        .nth(6)
+        .unwrap()
+        .user_name
+        .clone();
+    let err = c
+        .update_user()
+        .identity_store_id(&f.store)
+        .user_id(&user)
+        .operations(op("userName", Document::String(other)))
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(err.code(), Some("ConflictException"));
+    let err = c
+        .update_user()
+        .identity_store_id(&f.store)
+        .user_id(&user)
+        .operations(op("password", Document::String("x".into())))
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(err.code(), Some("ValidationException"));
+
+    let group = f
+        .org
+        .identity_center
+        .groups()
+        .next()
+        .unwrap()
+        .group_id
+        .clone();
+    c.update_group()
+        .identity_store_id(&f.store)
+        .group_id(&group)
+        .operations(op("description", Document::String("renamed team".into())))
+        .send()
+        .await
+        .unwrap();
+    let described = c
+        .describe_group()
+        .identity_store_id(&f.store)
+        .group_id(&group)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(described.description(), Some("renamed team"));
 }

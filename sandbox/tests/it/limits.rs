@@ -17,6 +17,7 @@ async fn two_per_second() -> Fixture {
         limits: Limits {
             identitystore_per_operation: two,
             ssoadmin_total: two,
+            ..Limits::default()
         },
         ..SandboxConfig::default()
     })
@@ -37,7 +38,7 @@ fn client(f: &Fixture, retry: RetryConfig) -> aws_sdk_identitystore::Client {
 async fn a_burst_over_quota_is_throttled_per_operation() {
     let f = two_per_second().await;
     let c = client(&f, RetryConfig::disabled());
-    let user = &f.org.identity_center.users()[0].user_id;
+    let user = &f.org.identity_center.users().next().unwrap().user_id;
     let mut throttled = 0;
     for _ in 0..8 {
         match c
@@ -71,7 +72,7 @@ async fn a_burst_over_quota_is_throttled_per_operation() {
 async fn the_sdk_retries_through_throttling() {
     let f = two_per_second().await;
     let c = client(&f, RetryConfig::standard().with_max_attempts(10));
-    let user = &f.org.identity_center.users()[0].user_id;
+    let user = &f.org.identity_center.users().next().unwrap().user_id;
     for _ in 0..5 {
         c.describe_user()
             .identity_store_id(&f.store)

@@ -6,5 +6,6 @@ mod contract;
 mod faults;
 mod identitystore;
 mod limits;
+mod scim;
 mod seed;
 mod ssoadmin;
