@@ -1,4 +1,4 @@
-//! The command line: `tessera [--config FILE] <serve|demo|migrate|check-config>`.
+//! The command line: `tessera [--config FILE] <serve|demo|sandbox|migrate|check-config>`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,6 +30,9 @@ pub enum Command {
     Serve,
     /// Serve the console for a local demo on the embedded SQLite database and print where to go.
     Demo,
+    /// Run only the sandbox (the emulated IAM Identity Center: AWS APIs and SCIM) until Ctrl-C,
+    /// and print its endpoints and credentials.
+    Sandbox,
     /// Apply pending database migrations and exit.
     Migrate,
     /// Validate the configuration, print it as JSON (passwords redacted) and exit.
@@ -85,6 +88,19 @@ async fn execute(command: Command, config: Config) -> Result<(), StartupError> {
             sandbox.running.stop().await;
             outcome
         }
+        Command::Sandbox => {
+            let sandbox = startup::start_sandbox(&config).await?;
+            println!();
+            println!("  Tessera {} — sandbox only", startup::VERSION);
+            println!();
+            print_sandbox_lines(&sandbox);
+            println!();
+            println!("  Press Ctrl-C to stop.");
+            println!();
+            startup::shutdown_signal().await;
+            sandbox.running.stop().await;
+            Ok(())
+        }
         Command::Migrate => {
             let store = startup::open_store(&config).await?;
             let schema = store.schema_status().await?;
@@ -138,6 +154,15 @@ fn print_demo_banner(addr: std::net::SocketAddr, database: &str, sandbox: &start
     println!("  Database  {database}");
     println!("  Health    http://{host}:{}/readyz", addr.port());
     println!();
+    print_sandbox_lines(sandbox);
+    println!();
+    println!("  Sign-in is not part of this build yet: the console is open to whoever reaches");
+    println!("  the address above, so the demo listens on loopback only. Press Ctrl-C to stop.");
+    println!();
+}
+
+/// Where the sandbox listens and how to talk to it (demo banner and `tessera sandbox`).
+fn print_sandbox_lines(sandbox: &startup::DemoSandbox) {
     println!(
         "  Sandbox   emulated IAM Identity Center, organisation {:?}: {} users, {} groups, {} memberships",
         sandbox.org, sandbox.users, sandbox.groups, sandbox.memberships
@@ -151,8 +176,9 @@ fn print_demo_banner(addr: std::net::SocketAddr, database: &str, sandbox: &start
         "            sign requests with AWS_ACCESS_KEY_ID={} AWS_SECRET_ACCESS_KEY={}",
         sandbox.access_key_id, sandbox.secret_access_key
     );
-    println!();
-    println!("  Sign-in is not part of this build yet: the console is open to whoever reaches");
-    println!("  the address above, so the demo listens on loopback only. Press Ctrl-C to stop.");
-    println!();
+    println!(
+        "            SCIM endpoint {} with bearer token {}",
+        sandbox.running.scim_endpoint(),
+        sandbox.scim_token
+    );
 }

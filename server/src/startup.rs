@@ -121,7 +121,8 @@ pub async fn serve(
     Ok(())
 }
 
-async fn shutdown_signal() {
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -154,6 +155,9 @@ pub struct DemoSandbox {
     /// The sandbox's fixed test key pair (not a secret: it opens only the local emulator).
     pub access_key_id: String,
     pub secret_access_key: String,
+    /// A SCIM bearer token for the emulated endpoint, created at start (it opens only the local
+    /// emulator; printed in the banner, never logged).
+    pub scim_token: String,
 }
 
 /// Seeds the configured organisation and serves it on `sandbox.aws_listen`.
@@ -171,8 +175,8 @@ pub async fn start_sandbox(config: &Config) -> Result<DemoSandbox, StartupError>
     };
     let directory = org.identity_center;
     let (users, groups, memberships) = (
-        directory.users().len(),
-        directory.groups().len(),
+        directory.user_count(),
+        directory.group_count(),
         directory.membership_count(),
     );
     let identity_store_id = directory.identity_store_id().to_string();
@@ -184,7 +188,12 @@ pub async fn start_sandbox(config: &Config) -> Result<DemoSandbox, StartupError>
                 config.sandbox.aws_listen
             ))
         })?;
-    tracing::info!(endpoint = %running.aws_endpoint(), org = %spec.name, users, "sandbox ready");
+    let scim_token = running
+        .scim_tokens()
+        .issue(running.clock().now())
+        .map_err(|e| StartupError::Sandbox(e.to_string()))?
+        .token;
+    tracing::info!(endpoint = %running.aws_endpoint(), scim = %running.scim_endpoint(), org = %spec.name, users, "sandbox ready");
     Ok(DemoSandbox {
         running,
         org: spec.name,
@@ -194,5 +203,6 @@ pub async fn start_sandbox(config: &Config) -> Result<DemoSandbox, StartupError>
         memberships,
         access_key_id: credentials.access_key_id,
         secret_access_key: credentials.secret_access_key,
+        scim_token,
     })
 }
