@@ -4,7 +4,7 @@
 //! - `cargo xtask test` — formatting, clippy, every Rust test (SQLite and PostgreSQL), the site
 //!   build and the Playwright suite in Debian's Chromium, with a timing summary.
 //! - `cargo xtask setup` — only install the tools (wasm target, cargo-leptos, wasm-bindgen-cli,
-//!   npm packages, Chromium, moto in a virtualenv).
+//!   npm packages, Chromium, the Python peers moto and scim2-tester in a virtualenv).
 //!
 //! Only the package registries are needed: cargo-leptos and wasm-bindgen-cli are built from their
 //! published sources with the lockfiles kept in `xtask/tools/` (their own lockfiles do not
@@ -52,7 +52,7 @@ fn print_help() {
         "cargo xtask <command>\n\n\
          \x20 demo [--release]  install missing tools, build the site, start the demo and print its URL\n\
          \x20 test              fmt, clippy, all Rust tests (SQLite + PostgreSQL), site build, Playwright\n\
-         \x20 setup             install the tools only (wasm target, cargo-leptos, wasm-bindgen-cli, npm, Chromium, moto)\n"
+         \x20 setup             install the tools only (wasm target, cargo-leptos, wasm-bindgen-cli, npm, Chromium, moto, scim2-tester)\n"
     );
 }
 
@@ -299,7 +299,8 @@ fn run_test_phases(root: &Path, phases: &mut Vec<Phase>, tally: &mut Tally) -> R
         // compiled by clippy --all-targets but only run by `cargo bench`.
         cmd.current_dir(root).arg("test");
         configure_postgres(&mut cmd)?;
-        // The sandbox's contract suite also runs against moto; here it must.
+        // The sandbox's contract suite also runs against moto, and its SCIM endpoint is checked by
+        // scim2-tester (from the same virtualenv); here both must run.
         cmd.env("TESSERA_MOTO_SERVER", tools::moto_server())
             .env("TESSERA_REQUIRE_MOTO", "1");
         let (outcome, output) = run_capturing(&mut cmd);

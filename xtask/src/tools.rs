@@ -1,6 +1,7 @@
 //! Installs what building and testing Tessera needs, skipping whatever is already there:
 //! the wasm32 target, cargo-leptos and wasm-bindgen-cli (from source, with our lockfiles),
-//! the npm packages (Tailwind, wasm-opt, Playwright) and Debian's Chromium.
+//! the npm packages (Tailwind, wasm-opt, Playwright), Debian's Chromium and the Python peers the
+//! sandbox is checked against (moto, scim2-tester) in one virtualenv.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -10,8 +11,14 @@ use crate::{Result, cargo, describe, run};
 pub const CARGO_LEPTOS_VERSION: &str = "0.3.11";
 /// Must equal the `wasm-bindgen` crate version pinned in the workspace Cargo.toml.
 pub const WASM_BINDGEN_VERSION: &str = "0.2.130";
-/// moto, the independent AWS emulator the sandbox's contract tests also run against.
-pub const MOTO_VERSION: &str = "5.2.5";
+/// The Python peers, pinned: moto (the independent AWS emulator the contract tests also run
+/// against) and scim2-tester (an RFC 7643/7644 checker run against the SCIM endpoint).
+pub const PYTHON_PEERS: &[&str] = &[
+    "moto[server]==5.2.5",
+    "scim2-tester==0.5.2",
+    "scim2-client[httpx2]==0.13.2",
+    "scim2-models==0.12.3",
+];
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Need {
@@ -38,43 +45,55 @@ pub fn ensure_all(root: &Path, need: Need) -> Result {
     ensure_npm_packages(root)?;
     if need == Need::Everything {
         ensure_chromium()?;
-        ensure_moto()?;
+        ensure_python_peers()?;
     }
     Ok(())
 }
 
-/// Where moto's virtualenv lives: outside the clone, so CI reuses it between runs.
-fn moto_venv() -> PathBuf {
+/// Where the peers' virtualenv lives: outside the clone, so CI reuses it between runs. Its name
+/// changes with the pinned versions, so a new pin installs afresh.
+fn peers_venv() -> PathBuf {
     let cache = std::env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
         .unwrap_or_else(std::env::temp_dir);
-    cache.join("tessera").join(format!("moto-{MOTO_VERSION}"))
+    let pins: String = PYTHON_PEERS
+        .iter()
+        .map(|p| p.rsplit("==").next().unwrap_or(p))
+        .collect::<Vec<_>>()
+        .join("-");
+    cache.join("tessera").join(format!("peers-{pins}"))
 }
 
-/// The `moto_server` binary the contract tests start.
+/// The `moto_server` binary the contract tests start; its sibling `python` runs boto3 and
+/// scim2-tester.
 pub fn moto_server() -> PathBuf {
-    moto_venv().join("bin").join("moto_server")
+    peers_venv().join("bin").join("moto_server")
 }
 
-/// Installs `moto[server]` into its own virtualenv unless it is there already.
-fn ensure_moto() -> Result {
-    if moto_server().exists() {
+/// Marks a complete install (a failed pip run leaves no marker, so the next run retries).
+fn peers_marker() -> PathBuf {
+    peers_venv().join("tessera-peers-installed")
+}
+
+/// Installs the Python peers into their own virtualenv unless they are there already.
+fn ensure_python_peers() -> Result {
+    if peers_marker().exists() && moto_server().exists() {
         return Ok(());
     }
-    let venv = moto_venv();
+    let venv = peers_venv();
     run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
     run(Command::new(venv.join("bin").join("pip"))
         .args(["install", "--quiet", "--disable-pip-version-check"])
-        .arg(format!("moto[server]=={MOTO_VERSION}")))?;
-    if moto_server().exists() {
-        Ok(())
-    } else {
-        Err(format!(
-            "moto installed but {} is missing",
+        .args(PYTHON_PEERS))?;
+    if !moto_server().exists() {
+        return Err(format!(
+            "the Python peers installed but {} is missing",
             moto_server().display()
-        ))
+        ));
     }
+    std::fs::write(peers_marker(), PYTHON_PEERS.join("\n"))
+        .map_err(|e| format!("cannot write {}: {e}", peers_marker().display()))
 }
 
 /// Output of a command, or None when it cannot run or fails.
