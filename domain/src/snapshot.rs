@@ -1,0 +1,301 @@
+//! A snapshot of Identity Center: users and groups sorted by id, memberships as pairs of
+//! positions (8 bytes each, so a million of them take 8 MB), and the Q Developer application's
+//! assignments.
+
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum UserStatus {
+    Enabled,
+    Disabled,
+}
+
+/// Where an Identity Center object came from. Identity Center does not say; the external id that
+/// SCIM provisioning writes does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// Carries an external id: written by the IdP's SCIM provisioning.
+    Provisioned,
+    /// No external id: created by hand in the console (or through the Identity Store API).
+    HandMade,
+}
+
+fn origin_of(external_id: Option<&str>) -> Origin {
+    match external_id {
+        Some(id) if !id.is_empty() => Origin::Provisioned,
+        _ => Origin::HandMade,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub user_name: String,
+    pub display_name: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub email: Option<String>,
+    pub status: UserStatus,
+    /// The IdP's id for this user, when SCIM provisioned it.
+    pub external_id: Option<String>,
+}
+
+impl User {
+    pub fn origin(&self) -> Origin {
+        origin_of(self.external_id.as_deref())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Group {
+    pub id: String,
+    pub display_name: String,
+    pub external_id: Option<String>,
+}
+
+impl Group {
+    pub fn origin(&self) -> Origin {
+        origin_of(self.external_id.as_deref())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PrincipalKind {
+    User,
+    Group,
+}
+
+/// One assignment of the seat product's application (QDefaultProfile): a principal id and kind,
+/// nothing else (that is all ListApplicationAssignments gives).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Assignment {
+    pub kind: PrincipalKind,
+    pub principal_id: String,
+}
+
+/// Why a snapshot could not be assembled from what was read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("user id {0} appears twice")]
+    DuplicateUser(String),
+    #[error("group id {0} appears twice")]
+    DuplicateGroup(String),
+    #[error("a membership of group {group} names user {user}, which is not among the users read")]
+    UnknownMember { group: String, user: String },
+    #[error("a membership names group {0}, which is not among the groups read")]
+    UnknownGroup(String),
+}
+
+/// What Identity Center held at one moment. Build it with [`Snapshot::build`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    users: Vec<User>,
+    groups: Vec<Group>,
+    /// (group position, user position), sorted and unique.
+    memberships: Vec<(u32, u32)>,
+    assignments: Vec<Assignment>,
+}
+
+impl Snapshot {
+    /// Sorts and checks what was read: ids unique, every membership between a group and a user
+    /// that were read. Duplicate memberships and assignments collapse to one.
+    pub fn build<'a>(
+        mut users: Vec<User>,
+        mut groups: Vec<Group>,
+        memberships: impl IntoIterator<Item = (&'a str, &'a str)>,
+        mut assignments: Vec<Assignment>,
+    ) -> Result<Self, SnapshotError> {
+        users.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        if let Some(w) = users.windows(2).find(|w| w[0].id == w[1].id) {
+            return Err(SnapshotError::DuplicateUser(w[0].id.clone()));
+        }
+        groups.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        if let Some(w) = groups.windows(2).find(|w| w[0].id == w[1].id) {
+            return Err(SnapshotError::DuplicateGroup(w[0].id.clone()));
+        }
+        // Hash look-ups rather than binary searches: a million memberships name their ends.
+        let user_at: FxHashMap<&str, u32> = users
+            .iter()
+            .enumerate()
+            .map(|(i, u)| (u.id.as_str(), i as u32))
+            .collect();
+        let group_at: FxHashMap<&str, u32> = groups
+            .iter()
+            .enumerate()
+            .map(|(i, g)| (g.id.as_str(), i as u32))
+            .collect();
+        let mut pairs = Vec::new();
+        for (group, user) in memberships {
+            let g = *group_at
+                .get(group)
+                .ok_or_else(|| SnapshotError::UnknownGroup(group.to_string()))?;
+            let u = *user_at
+                .get(user)
+                .ok_or_else(|| SnapshotError::UnknownMember {
+                    group: group.to_string(),
+                    user: user.to_string(),
+                })?;
+            pairs.push((g, u));
+        }
+        pairs.sort_unstable();
+        pairs.dedup();
+        assignments.sort_unstable();
+        assignments.dedup();
+        Ok(Self {
+            users,
+            groups,
+            memberships: pairs,
+            assignments,
+        })
+    }
+
+    /// Users sorted by id.
+    pub fn users(&self) -> &[User] {
+        &self.users
+    }
+
+    /// Groups sorted by id.
+    pub fn groups(&self) -> &[Group] {
+        &self.groups
+    }
+
+    pub fn assignments(&self) -> &[Assignment] {
+        &self.assignments
+    }
+
+    pub fn membership_count(&self) -> usize {
+        self.memberships.len()
+    }
+
+    pub fn user(&self, id: &str) -> Option<&User> {
+        position(&self.users, id, |u| &u.id).map(|i| &self.users[i as usize])
+    }
+
+    pub fn group(&self, id: &str) -> Option<&Group> {
+        position(&self.groups, id, |g| &g.id).map(|i| &self.groups[i as usize])
+    }
+
+    /// Every membership as (group, user), sorted by group id then user id.
+    pub fn memberships(&self) -> impl Iterator<Item = (&Group, &User)> {
+        self.memberships
+            .iter()
+            .map(|&(g, u)| (&self.groups[g as usize], &self.users[u as usize]))
+    }
+
+    /// Memberships as positions into [`Snapshot::groups`] and [`Snapshot::users`].
+    pub fn membership_positions(&self) -> &[(u32, u32)] {
+        &self.memberships
+    }
+
+    /// Position of a user in [`Snapshot::users`].
+    pub fn user_position(&self, id: &str) -> Option<u32> {
+        position(&self.users, id, |u| &u.id)
+    }
+
+    /// Position of a group in [`Snapshot::groups`].
+    pub fn group_position(&self, id: &str) -> Option<u32> {
+        position(&self.groups, id, |g| &g.id)
+    }
+
+    /// Positions of the members of the group at position `group`, sorted.
+    pub fn member_positions(&self, group: u32) -> impl Iterator<Item = u32> + '_ {
+        let start = self.memberships.partition_point(|&(g, _)| g < group);
+        self.memberships[start..]
+            .iter()
+            .take_while(move |&&(g, _)| g == group)
+            .map(|&(_, u)| u)
+    }
+
+    /// The members of a group, sorted by user id; empty for an unknown group.
+    pub fn members_of(&self, group_id: &str) -> Vec<&User> {
+        self.group_position(group_id)
+            .map(|g| {
+                self.member_positions(g)
+                    .map(|u| &self.users[u as usize])
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+fn position<T>(items: &[T], id: &str, key: impl Fn(&T) -> &String) -> Option<u32> {
+    items
+        .binary_search_by(|item| key(item).as_str().cmp(id))
+        .ok()
+        .map(|i| i as u32)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    pub fn user(id: &str, name: &str) -> User {
+        User {
+            id: id.into(),
+            user_name: name.into(),
+            display_name: name.into(),
+            given_name: "G".into(),
+            family_name: "F".into(),
+            email: Some(format!("{name}@example.com")),
+            status: UserStatus::Enabled,
+            external_id: Some(format!("idp-{id}")),
+        }
+    }
+
+    pub fn group(id: &str, name: &str) -> Group {
+        Group {
+            id: id.into(),
+            display_name: name.into(),
+            external_id: Some(format!("idp-{id}")),
+        }
+    }
+
+    #[test]
+    fn build_sorts_and_checks_references() {
+        let s = Snapshot::build(
+            vec![user("u2", "b"), user("u1", "a")],
+            vec![group("g1", "one")],
+            [("g1", "u2"), ("g1", "u1"), ("g1", "u2")],
+            vec![],
+        )
+        .unwrap();
+        assert_eq!(s.users()[0].id, "u1");
+        assert_eq!(s.membership_count(), 2, "duplicates collapse");
+        let members: Vec<_> = s.members_of("g1").iter().map(|u| u.id.as_str()).collect();
+        assert_eq!(members, ["u1", "u2"]);
+        assert!(s.members_of("nope").is_empty());
+
+        let err = Snapshot::build(
+            vec![user("u1", "a")],
+            vec![group("g1", "x")],
+            [("g1", "u9")],
+            vec![],
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            SnapshotError::UnknownMember {
+                group: "g1".into(),
+                user: "u9".into()
+            }
+        );
+        let err = Snapshot::build(vec![user("u1", "a"), user("u1", "b")], vec![], [], vec![])
+            .unwrap_err();
+        assert_eq!(err, SnapshotError::DuplicateUser("u1".into()));
+    }
+
+    #[test]
+    fn origin_is_told_by_the_external_id() {
+        let mut u = user("u1", "a");
+        assert_eq!(u.origin(), Origin::Provisioned);
+        u.external_id = None;
+        assert_eq!(u.origin(), Origin::HandMade);
+        u.external_id = Some(String::new());
+        assert_eq!(u.origin(), Origin::HandMade);
+    }
+}
