@@ -6,84 +6,11 @@
 use std::time::Instant;
 
 use domain::changes::{apply, diff};
-use domain::drift::{IdpScope, ScopeGroup, ScopeUser, drift};
+use domain::drift::drift;
 use domain::seats::effective_seats;
-use domain::snapshot::{Assignment, Group, PrincipalKind, Snapshot, User, UserStatus};
-use sandbox::directory::Directory;
+use domain::snapshot::Snapshot;
+use sandbox::expect::{assignments_of, scope_of, snapshot_of};
 use sandbox::seed::{Organisation, SeedSpec};
-
-fn snapshot_of(d: &Directory, assignments: Vec<Assignment>) -> Snapshot {
-    let users = d
-        .users()
-        .map(|u| User {
-            id: u.user_id.clone(),
-            user_name: u.user_name.clone(),
-            display_name: u.display_name.clone(),
-            given_name: u.given_name.clone(),
-            family_name: u.family_name.clone(),
-            email: u.email.clone(),
-            status: match u.status {
-                sandbox::directory::UserStatus::Enabled => UserStatus::Enabled,
-                sandbox::directory::UserStatus::Disabled => UserStatus::Disabled,
-            },
-            external_id: u.external_ids.first().map(|e| e.id.clone()),
-        })
-        .collect();
-    let groups = d
-        .groups()
-        .map(|g| Group {
-            id: g.group_id.clone(),
-            display_name: g.display_name.clone(),
-            external_id: g.external_ids.first().map(|e| e.id.clone()),
-        })
-        .collect();
-    let memberships: Vec<(String, String)> = d
-        .memberships()
-        .map(|m| (m.group_id.to_string(), m.user_id.to_string()))
-        .collect();
-    match Snapshot::build(
-        users,
-        groups,
-        memberships.iter().map(|(g, u)| (g.as_str(), u.as_str())),
-        assignments,
-    ) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("snapshot: {e}");
-            std::process::exit(1);
-        }
-    }
-}
-
-fn scope_of(org: &Organisation) -> IdpScope {
-    IdpScope {
-        users: org
-            .people
-            .iter()
-            .filter(|p| !p.deleted)
-            .map(|p| ScopeUser {
-                idp_id: p.idp_id.clone(),
-                user_name: p.user_name.clone(),
-                display_name: format!("{} {}", p.given_name, p.family_name),
-                email: Some(p.email.clone()),
-                enabled: p.enabled,
-            })
-            .collect(),
-        groups: org
-            .groups
-            .iter()
-            .map(|g| ScopeGroup {
-                idp_id: g.idp_id.clone(),
-                display_name: g.display_name.clone(),
-                members: g
-                    .members
-                    .iter()
-                    .map(|&m| org.people[m].idp_id.clone())
-                    .collect(),
-            })
-            .collect(),
-    }
-}
 
 fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
@@ -123,20 +50,17 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let assignments: Vec<Assignment> = org
-        .instance
-        .assignments
-        .iter()
-        .map(|a| Assignment {
-            kind: match a.principal_type {
-                sandbox::instance::PrincipalType::User => PrincipalKind::User,
-                sandbox::instance::PrincipalType::Group => PrincipalKind::Group,
-            },
-            principal_id: a.principal_id.clone(),
-        })
-        .collect();
-    let (build_ms, snapshot) =
-        best_of(3, || snapshot_of(&org.identity_center, assignments.clone()));
+    let assignments = assignments_of(&org.instance);
+    let build = |d: &sandbox::directory::Directory| -> Snapshot {
+        match snapshot_of(d, assignments.clone()) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("snapshot: {e}");
+                std::process::exit(1);
+            }
+        }
+    };
+    let (build_ms, snapshot) = best_of(3, || build(&org.identity_center));
     let scope = scope_of(&org);
     let (seats_ms, holders) = best_of(5, || effective_seats(&snapshot).holders.len());
     let (drift_ms, found) = best_of(5, || drift(&snapshot, &scope).len());
@@ -150,7 +74,7 @@ fn main() {
     for id in &leaving {
         let _ = later_dir.remove_user(id);
     }
-    let later = snapshot_of(&later_dir, assignments.clone());
+    let later = build(&later_dir);
     let (diff_ms, changes) = best_of(3, || diff(&snapshot, &later));
     let (apply_ms, rebuilt) = best_of(3, || apply(&snapshot, &changes));
     let rebuilt_ok = rebuilt.map(|r| r == later).unwrap_or(false);

@@ -19,6 +19,7 @@
 
 pub mod aws;
 pub mod directory;
+pub mod expect;
 pub mod faults;
 pub mod instance;
 pub mod scim;

@@ -1,0 +1,14 @@
+//! Tessera's connections to the systems it reads and writes. One module per system, each behind
+//! a trait, each doing one job; tests reach the sandbox through these same production clients
+//! over HTTP, never through an in-process fake.
+//!
+//! - [`identity_center`]: reads IAM Identity Center (instance, the seat product's application and
+//!   its assignments, users, groups, memberships) into a [`domain::snapshot::Snapshot`] with the
+//!   official aws-sdk-identitystore and aws-sdk-ssoadmin clients, at the speed the API quotas
+//!   allow.
+//! - [`pace`]: keeps one API at its quota, slowing down when the service throttles.
+//! - [`progress`]: what a read has done so far, for a progress bar.
+
+pub mod identity_center;
+pub mod pace;
+pub mod progress;
