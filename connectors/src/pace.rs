@@ -1,5 +1,7 @@
-//! Pacing one API at its documented quota. Calls take turns spaced `1/rate` apart, so a read
-//! with many calls in flight still sends at most the quota. When the service throttles anyway
+//! Pacing one API at its documented quota: a token bucket holding nine tenths of a second of
+//! calls (the service's bucket holds a second; the tenth left over absorbs the jitter between the
+//! two clocks). After a pause that many calls go at once; from then on turns are spaced `1/rate`
+//! apart, so a read with many calls in flight still sends at most the quota. When the service throttles anyway
 //! (another client shares the quota, or the quota is lower than configured) the spacing doubles —
 //! once per second at most, since the calls in flight all meet the same throttling — and each
 //! success brings it back an eighth of the way towards the quota.
@@ -14,6 +16,8 @@ use tokio::time::Instant;
 
 /// The slowest pace a throttled API is brought down to.
 const SLOWEST: Duration = Duration::from_secs(5);
+/// The bucket holds this much time's worth of calls.
+const BURST_WINDOW: Duration = Duration::from_millis(900);
 /// Throttling answers within this long of a slow-down count as one.
 const CUT_WINDOW: Duration = Duration::from_secs(1);
 
@@ -51,9 +55,13 @@ impl Pace {
                 return;
             };
             let now = Instant::now();
-            let at = state.next.map_or(now, |next| next.max(now));
+            // Unused turns of the last second may be taken now (the bucket's burst).
+            let earliest = now
+                .checked_sub(BURST_WINDOW.saturating_sub(state.interval))
+                .unwrap_or(now);
+            let at = state.next.map_or(earliest, |next| next.max(earliest));
             state.next = Some(at + state.interval);
-            at
+            at.max(now)
         };
         tokio::time::sleep_until(at).await;
     }
@@ -95,14 +103,32 @@ mod tests {
     use super::*;
 
     #[tokio::test(start_paused = true)]
-    async fn turns_are_spaced_at_the_rate() {
+    async fn turns_are_spaced_at_the_rate_after_a_burst_of_one_second() {
         let pace = Pace::per_second(20);
         let started = Instant::now();
-        for _ in 0..21 {
+        for _ in 0..18 {
             pace.turn().await;
         }
-        // 21 turns: the first at once, then 20 spaced 50 ms apart.
-        assert_eq!(started.elapsed(), Duration::from_secs(1));
+        assert_eq!(
+            started.elapsed(),
+            Duration::ZERO,
+            "a full bucket: 18 at once"
+        );
+        for _ in 0..20 {
+            pace.turn().await;
+        }
+        assert_eq!(
+            started.elapsed(),
+            Duration::from_secs(1),
+            "then 20 per second"
+        );
+        // After a pause the bucket has refilled, but never beyond its size.
+        tokio::time::advance(Duration::from_secs(10)).await;
+        let resumed = Instant::now();
+        for _ in 0..19 {
+            pace.turn().await;
+        }
+        assert_eq!(resumed.elapsed(), Duration::from_millis(50));
     }
 
     #[tokio::test(start_paused = true)]

@@ -3,6 +3,8 @@
 //! - `cargo xtask demo [--release]` — install what is missing, build the site, start the demo.
 //! - `cargo xtask test` — formatting, clippy, every Rust test (SQLite and PostgreSQL), the site
 //!   build and the Playwright suite in Debian's Chromium, with a timing summary.
+//! - `cargo xtask bench <snapshot|rules|seed|concurrency> [args]` — one benchmark, release build
+//!   (figures go to BENCHMARKS.md).
 //! - `cargo xtask setup` — only install the tools (wasm target, cargo-leptos, wasm-bindgen-cli,
 //!   npm packages, Chromium, the Python peers moto and scim2-tester in a virtualenv).
 //!
@@ -32,6 +34,7 @@ fn main() -> ExitCode {
         Some("demo") => demo(&root, &args[1..]),
         Some("test") => test(&root, &args[1..]),
         Some("setup") => tools::ensure_all(&root, tools::Need::Everything),
+        Some("bench") => bench(&root, &args[1..]),
         Some("-h" | "--help" | "help") | None => {
             print_help();
             Ok(())
@@ -52,8 +55,29 @@ fn print_help() {
         "cargo xtask <command>\n\n\
          \x20 demo [--release]  install missing tools, build the site, start the demo and print its URL\n\
          \x20 test              fmt, clippy, all Rust tests (SQLite + PostgreSQL), site build, Playwright\n\
+         \x20 bench <name> [..] run a benchmark: snapshot [demo|10k|large], rules, seed, concurrency\n\
          \x20 setup             install the tools only (wasm target, cargo-leptos, wasm-bindgen-cli, npm, Chromium, moto, scim2-tester)\n"
     );
+}
+
+/// `cargo xtask bench <name> [args]`: each benchmark lives in the crate its data comes from.
+fn bench(root: &Path, args: &[String]) -> Result {
+    let Some(name) = args.first() else {
+        return Err("name a benchmark: snapshot, rules, seed or concurrency".into());
+    };
+    let package = match name.as_str() {
+        "snapshot" => "connectors",
+        "rules" | "seed" | "concurrency" => "sandbox",
+        other => {
+            return Err(format!(
+                "unknown benchmark {other:?}; one of snapshot, rules, seed, concurrency"
+            ));
+        }
+    };
+    run(cargo()
+        .current_dir(root)
+        .args(["bench", "-p", package, "--bench", name, "--"])
+        .args(&args[1..]))
 }
 
 /// The directory holding the workspace's Cargo.toml (xtask lives one level below it).
