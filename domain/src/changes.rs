@@ -66,6 +66,31 @@ impl Changes {
             && self.assignments_removed.is_empty()
     }
 
+    /// The changes that undo these: applying `c.inverted()` to the later snapshot gives the
+    /// earlier one (how history is walked backwards from the current snapshot).
+    pub fn inverted(&self) -> Changes {
+        fn flip<T: Clone>(v: &[Changed<T>]) -> Vec<Changed<T>> {
+            v.iter()
+                .map(|c| Changed {
+                    before: c.after.clone(),
+                    after: c.before.clone(),
+                })
+                .collect()
+        }
+        Changes {
+            users_added: self.users_removed.clone(),
+            users_removed: self.users_added.clone(),
+            users_changed: flip(&self.users_changed),
+            groups_added: self.groups_removed.clone(),
+            groups_removed: self.groups_added.clone(),
+            groups_changed: flip(&self.groups_changed),
+            memberships_added: self.memberships_removed.clone(),
+            memberships_removed: self.memberships_added.clone(),
+            assignments_added: self.assignments_removed.clone(),
+            assignments_removed: self.assignments_added.clone(),
+        }
+    }
+
     /// Users who stayed but changed groups (joined some and/or left some): movers.
     pub fn movers(&self) -> Vec<&str> {
         let leaving: std::collections::HashSet<&str> =
@@ -362,5 +387,8 @@ mod tests {
         // From nothing: the first snapshot is the changes from an empty one.
         let first = diff(&Snapshot::default(), &a);
         assert_eq!(apply(&Snapshot::default(), &first).unwrap(), a);
+        // Backwards: undoing the later changes gives the earlier snapshots.
+        assert_eq!(apply(&c, &bc.inverted()).unwrap(), b);
+        assert_eq!(apply(&b, &ab.inverted()).unwrap(), a);
     }
 }

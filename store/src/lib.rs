@@ -33,6 +33,9 @@ macro_rules! on_pool {
     };
 }
 
+mod identity_center;
+pub use identity_center::{Outcome, Refresh};
+
 /// Which database a [`Store`] is connected to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -77,6 +80,14 @@ pub enum StoreError {
     Query(#[from] sqlx::Error),
     #[error("the database has not been set up yet: run `tessera migrate` or start the server once")]
     NotInitialised,
+    #[error("stored data cannot be read back ({0}); the database may have been edited by hand")]
+    Corrupt(String),
+    #[error("refresh {0} is not held (it was confirmed, discarded or never held)")]
+    NotHeld(String),
+    #[error(
+        "refresh {0} was held before a later refresh was applied, so its changes no longer fit; discard it and refresh again"
+    )]
+    HeldIsStale(String),
 }
 
 /// Pool settings taken from configuration.

@@ -1,5 +1,5 @@
-//! The store's behaviour, asserted identically on SQLite and PostgreSQL.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! Migrations, the deployment row and connections, asserted identically on SQLite and
+//! PostgreSQL.
 
 use chrono::{Duration, TimeZone, Utc};
 use store::testkit::TestDb;

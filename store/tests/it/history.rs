@@ -1,0 +1,281 @@
+//! Identity Center snapshots and their history: refreshes applied atomically, the snapshot at
+//! any time since the first, held refreshes confirmed or discarded, failures that change nothing.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use domain::changes::{Changes, diff};
+use domain::snapshot::{Assignment, Group, PrincipalKind, Snapshot, User, UserStatus};
+use sandbox::expect::{assignments_of, snapshot_of};
+use sandbox::seed::{Organisation, SeedSpec};
+use store::testkit::TestDb;
+use store::{Outcome, Refresh, StoreError};
+
+store::backend_tests!(
+    refreshes_build_history_and_the_past_can_be_read_back,
+    a_failed_apply_changes_nothing,
+    held_refreshes_wait_for_an_admin,
+    a_hold_that_no_longer_fits_cannot_be_confirmed,
+    the_demo_organisation_round_trips,
+);
+
+fn t(day: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, day, 9, 0, 0).unwrap()
+}
+
+fn user(id: &str, status: UserStatus) -> User {
+    User {
+        id: id.into(),
+        user_name: format!("{id}@example.com"),
+        display_name: id.to_uppercase(),
+        given_name: "Given".into(),
+        family_name: "Family".into(),
+        email: Some(format!("{id}@Example.com")),
+        status,
+        external_id: Some(format!("idp-{id}")),
+    }
+}
+
+fn snapshot(users: &[&str], memberships: &[(&str, &str)], disabled: &[&str]) -> Snapshot {
+    Snapshot::build(
+        users
+            .iter()
+            .map(|u| {
+                let status = if disabled.contains(u) {
+                    UserStatus::Disabled
+                } else {
+                    UserStatus::Enabled
+                };
+                user(u, status)
+            })
+            .collect(),
+        vec![
+            Group {
+                id: "g-q".into(),
+                display_name: "q-developers".into(),
+                external_id: Some("idp-g-q".into()),
+            },
+            Group {
+                id: "g-hand".into(),
+                display_name: "made by hand".into(),
+                external_id: None,
+            },
+        ],
+        memberships.iter().copied(),
+        vec![Assignment {
+            kind: PrincipalKind::Group,
+            principal_id: "g-q".into(),
+        }],
+    )
+    .unwrap()
+}
+
+fn refresh(id: &str, at: DateTime<Utc>, outcome: Outcome, s: &Snapshot) -> Refresh {
+    Refresh {
+        id: id.into(),
+        started_at: at - Duration::seconds(30),
+        finished_at: at,
+        outcome,
+        detail: None,
+        calls: 40,
+        throttles: 1,
+        users: s.users().len() as u64,
+        groups: s.groups().len() as u64,
+        memberships: s.membership_count() as u64,
+    }
+}
+
+async fn refreshes_build_history_and_the_past_can_be_read_back(db: &TestDb) {
+    let s = &db.store;
+    assert_eq!(s.current_snapshot().await.unwrap(), Snapshot::default());
+    assert_eq!(s.current_taken_at().await.unwrap(), None);
+
+    let s1 = snapshot(&["ann", "bob"], &[("g-q", "ann")], &[]);
+    let s2 = snapshot(
+        &["ann", "bob", "cat"],
+        &[("g-q", "bob"), ("g-q", "cat")],
+        &["ann"],
+    );
+    let s3 = snapshot(&["bob", "cat"], &[("g-q", "cat")], &[]);
+    s.apply_refresh(
+        &refresh("r1", t(1), Outcome::Applied, &s1),
+        &diff(&Snapshot::default(), &s1),
+        true,
+    )
+    .await
+    .unwrap();
+    s.apply_refresh(
+        &refresh("r2", t(2), Outcome::Applied, &s2),
+        &diff(&s1, &s2),
+        false,
+    )
+    .await
+    .unwrap();
+    s.apply_refresh(
+        &refresh("r3", t(3), Outcome::Applied, &s3),
+        &diff(&s2, &s3),
+        false,
+    )
+    .await
+    .unwrap();
+
+    assert_eq!(s.current_snapshot().await.unwrap(), s3);
+    assert_eq!(s.current_taken_at().await.unwrap(), Some(t(3)));
+    assert_eq!(
+        s.snapshot_at(t(1) - Duration::hours(1)).await.unwrap(),
+        None
+    );
+    assert_eq!(s.snapshot_at(t(1)).await.unwrap(), Some(s1.clone()));
+    assert_eq!(
+        s.snapshot_at(t(2) - Duration::minutes(1)).await.unwrap(),
+        Some(s1)
+    );
+    assert_eq!(s.snapshot_at(t(2)).await.unwrap(), Some(s2));
+    assert_eq!(s.snapshot_at(t(9)).await.unwrap(), Some(s3));
+
+    let listed = s.refreshes(10).await.unwrap();
+    let ids: Vec<&str> = listed.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, ["r3", "r2", "r1"], "newest first");
+    assert_eq!(listed[0].outcome, Outcome::Applied);
+    assert_eq!(listed[0].calls, 40);
+}
+
+async fn a_failed_apply_changes_nothing(db: &TestDb) {
+    let s = &db.store;
+    let s1 = snapshot(&["ann", "bob"], &[("g-q", "ann")], &[]);
+    s.apply_refresh(
+        &refresh("r1", t(1), Outcome::Applied, &s1),
+        &diff(&Snapshot::default(), &s1),
+        true,
+    )
+    .await
+    .unwrap();
+    // Changes that do not fit the stored snapshot (adding a user who is there already) fail
+    // part-way through; the transaction leaves everything as it was.
+    let bad = Changes {
+        memberships_removed: vec![("g-q".into(), "ann".into())],
+        users_added: vec![user("ann", UserStatus::Enabled)],
+        ..Changes::default()
+    };
+    let err = s
+        .apply_refresh(&refresh("r2", t(2), Outcome::Applied, &s1), &bad, false)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Query(_)), "{err:?}");
+    assert_eq!(s.current_snapshot().await.unwrap(), s1);
+    assert_eq!(
+        s.refreshes(10).await.unwrap().len(),
+        1,
+        "no refresh row either"
+    );
+    assert_eq!(s.current_taken_at().await.unwrap(), Some(t(1)));
+
+    // A read that failed is recorded with what failed, and changes nothing.
+    let mut failed = refresh("r3", t(3), Outcome::Failed, &Snapshot::default());
+    failed.detail = Some("ListGroupMemberships failed: service error".into());
+    s.record_refresh(&failed).await.unwrap();
+    let latest = &s.refreshes(1).await.unwrap()[0];
+    assert_eq!(latest.outcome, Outcome::Failed);
+    assert_eq!(
+        latest.detail.as_deref(),
+        Some("ListGroupMemberships failed: service error")
+    );
+    assert_eq!(s.current_snapshot().await.unwrap(), s1);
+}
+
+async fn held_refreshes_wait_for_an_admin(db: &TestDb) {
+    let s = &db.store;
+    let s1 = snapshot(
+        &["ann", "bob", "cat"],
+        &[("g-q", "ann"), ("g-q", "bob")],
+        &[],
+    );
+    let s2 = snapshot(&["cat"], &[], &[]);
+    s.apply_refresh(
+        &refresh("r1", t(1), Outcome::Applied, &s1),
+        &diff(&Snapshot::default(), &s1),
+        true,
+    )
+    .await
+    .unwrap();
+    let mut held = refresh("r2", t(2), Outcome::Held, &s2);
+    held.detail = Some("users: 2 of 3 would be removed (limit 10 %)".into());
+    s.hold_refresh(&held, &diff(&s1, &s2)).await.unwrap();
+    assert_eq!(
+        s.current_snapshot().await.unwrap(),
+        s1,
+        "the last good snapshot stays"
+    );
+    assert_eq!(s.refreshes(1).await.unwrap()[0].outcome, Outcome::Held);
+
+    s.confirm_held("r2", t(2) + Duration::minutes(5))
+        .await
+        .unwrap();
+    assert_eq!(s.current_snapshot().await.unwrap(), s2);
+    assert_eq!(s.refreshes(1).await.unwrap()[0].outcome, Outcome::Confirmed);
+    assert_eq!(
+        s.snapshot_at(t(2)).await.unwrap(),
+        Some(s1),
+        "confirmed later than taken"
+    );
+    assert!(matches!(
+        s.confirm_held("r2", t(3)).await,
+        Err(StoreError::NotHeld(_))
+    ));
+    assert!(matches!(
+        s.discard_held("r2").await,
+        Err(StoreError::NotHeld(_))
+    ));
+}
+
+async fn a_hold_that_no_longer_fits_cannot_be_confirmed(db: &TestDb) {
+    let s = &db.store;
+    let s1 = snapshot(&["ann", "bob"], &[("g-q", "ann")], &[]);
+    let s2 = snapshot(&[], &[], &[]);
+    let s3 = snapshot(&["ann", "bob", "dan"], &[("g-q", "ann")], &[]);
+    s.apply_refresh(
+        &refresh("r1", t(1), Outcome::Applied, &s1),
+        &diff(&Snapshot::default(), &s1),
+        true,
+    )
+    .await
+    .unwrap();
+    s.hold_refresh(&refresh("r2", t(2), Outcome::Held, &s2), &diff(&s1, &s2))
+        .await
+        .unwrap();
+    s.apply_refresh(
+        &refresh("r3", t(3), Outcome::Applied, &s3),
+        &diff(&s1, &s3),
+        false,
+    )
+    .await
+    .unwrap();
+    let err = s.confirm_held("r2", t(4)).await.unwrap_err();
+    assert!(matches!(err, StoreError::HeldIsStale(_)), "{err:?}");
+    assert!(err.to_string().contains("discard it and refresh again"));
+    assert_eq!(s.current_snapshot().await.unwrap(), s3);
+    s.discard_held("r2").await.unwrap();
+    let outcomes: Vec<Outcome> = s
+        .refreshes(5)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.outcome)
+        .collect();
+    assert_eq!(
+        outcomes,
+        [Outcome::Applied, Outcome::Discarded, Outcome::Applied]
+    );
+}
+
+async fn the_demo_organisation_round_trips(db: &TestDb) {
+    let org = Organisation::generate(&SeedSpec::demo()).unwrap();
+    let seeded = snapshot_of(&org.identity_center, assignments_of(&org.instance)).unwrap();
+    db.store
+        .apply_refresh(
+            &refresh("r1", t(1), Outcome::Applied, &seeded),
+            &diff(&Snapshot::default(), &seeded),
+            true,
+        )
+        .await
+        .unwrap();
+    assert_eq!(db.store.current_snapshot().await.unwrap(), seeded);
+}

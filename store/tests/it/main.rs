@@ -1,0 +1,5 @@
+//! The store's behaviour, asserted identically on SQLite and PostgreSQL (one binary).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod deployment;
+mod history;
