@@ -77,11 +77,25 @@ pub fn run() -> ExitCode {
 
 async fn execute(command: Command, config: Config) -> Result<(), StartupError> {
     match command {
-        Command::Serve => startup::serve(&config, "serve", |_, _| {}).await,
+        Command::Serve => {
+            let identity_center = startup::identity_center_settings(&config);
+            startup::serve(&config, "serve", identity_center, |_, _| {}).await
+        }
         Command::Demo => {
             let database = describe_database(&config.database.url);
             let sandbox = startup::start_sandbox(&config).await?;
-            let outcome = startup::serve(&config, "demo", |addr, _store| {
+            // The demo reads the sandbox's Identity Center with its fixed test keys.
+            let identity_center = connectors::identity_center::Settings {
+                endpoint_url: Some(sandbox.running.aws_endpoint()),
+                static_keys: Some((
+                    sandbox.access_key_id.clone(),
+                    sandbox.secret_access_key.clone(),
+                )),
+                identitystore_per_second: config.identity_center.identitystore_per_second,
+                ssoadmin_per_second: config.identity_center.ssoadmin_per_second,
+                ..connectors::identity_center::Settings::new(config.identity_center.region.clone())
+            };
+            let outcome = startup::serve(&config, "demo", Some(identity_center), |addr, _store| {
                 print_demo_banner(addr, &database, &sandbox);
             })
             .await;

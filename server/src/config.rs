@@ -21,7 +21,44 @@ pub struct Config {
     pub server: ServerConfig,
     pub database: DatabaseConfig,
     pub log: LogConfig,
+    pub identity_center: IdentityCenterSection,
     pub sandbox: SandboxSection,
+}
+
+/// How Tessera reads IAM Identity Center. Credentials come from the standard AWS chain
+/// (environment, profile, web identity, container, instance metadata), never from this file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IdentityCenterSection {
+    /// Read Identity Center on a schedule (`tessera demo` turns this on against the sandbox).
+    pub enabled: bool,
+    /// The region of the Identity Center instance.
+    pub region: String,
+    /// Another endpoint than AWS's (a VPC endpoint, or the sandbox); empty for AWS's.
+    pub endpoint_url: String,
+    /// Seconds between full refreshes.
+    pub refresh_every_secs: u64,
+    /// Largest share (0–1) of users, groups or memberships one refresh may remove before it is
+    /// held for an admin to confirm.
+    pub fuse_max_removed_share: f64,
+    /// Requests per second per Identity Store operation (AWS's quota: 20).
+    pub identitystore_per_second: u32,
+    /// Requests per second for all of SSO Admin (AWS's quota: 20).
+    pub ssoadmin_per_second: u32,
+}
+
+impl Default for IdentityCenterSection {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            region: "us-east-1".to_string(),
+            endpoint_url: String::new(),
+            refresh_every_secs: 3600,
+            fuse_max_removed_share: 0.10,
+            identitystore_per_second: 20,
+            ssoadmin_per_second: 20,
+        }
+    }
 }
 
 /// The emulated Identity Center `tessera demo` starts (see the sandbox crate).
@@ -167,6 +204,39 @@ impl Config {
                 value: self.database.acquire_timeout_secs.to_string(),
                 reason: "must be between 1 and 300 seconds".into(),
             });
+        }
+        let ic = &self.identity_center;
+        if !(0.0..=1.0).contains(&ic.fuse_max_removed_share) {
+            return Err(ConfigError::BadValue {
+                key: "identity_center.fuse_max_removed_share",
+                value: ic.fuse_max_removed_share.to_string(),
+                reason: "must be a share between 0.0 and 1.0 (0.1 = 10 %)".into(),
+            });
+        }
+        if !(60..=7 * 24 * 3600).contains(&ic.refresh_every_secs) {
+            return Err(ConfigError::BadValue {
+                key: "identity_center.refresh_every_secs",
+                value: ic.refresh_every_secs.to_string(),
+                reason: "must be between 60 seconds and a week".into(),
+            });
+        }
+        for (key, value) in [
+            (
+                "identity_center.identitystore_per_second",
+                ic.identitystore_per_second,
+            ),
+            (
+                "identity_center.ssoadmin_per_second",
+                ic.ssoadmin_per_second,
+            ),
+        ] {
+            if !(1..=10_000).contains(&value) {
+                return Err(ConfigError::BadValue {
+                    key,
+                    value: value.to_string(),
+                    reason: "must be between 1 and 10,000 requests per second".into(),
+                });
+            }
         }
         if sandbox::seed::SeedSpec::named(&self.sandbox.org).is_none() {
             return Err(ConfigError::BadValue {

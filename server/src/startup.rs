@@ -81,9 +81,44 @@ pub fn check_site(site_root: &Path) -> Result<(), StartupError> {
 
 /// Runs the server until Ctrl-C or SIGTERM. `on_ready` is called with the bound address once
 /// the listener accepts connections (the demo prints its banner there).
+/// How to reach Identity Center from the configuration (standard credential chain), or None when
+/// reading it is not enabled.
+pub fn identity_center_settings(config: &Config) -> Option<connectors::identity_center::Settings> {
+    let ic = &config.identity_center;
+    ic.enabled.then(|| connectors::identity_center::Settings {
+        endpoint_url: (!ic.endpoint_url.is_empty()).then(|| ic.endpoint_url.clone()),
+        identitystore_per_second: ic.identitystore_per_second,
+        ssoadmin_per_second: ic.ssoadmin_per_second,
+        ..connectors::identity_center::Settings::new(ic.region.clone())
+    })
+}
+
+/// Starts the scheduled Identity Center refresh (the first one at once).
+async fn start_refresh_job(
+    config: &Config,
+    store: &Store,
+    settings: connectors::identity_center::Settings,
+) -> tokio::task::JoinHandle<()> {
+    let reader = connectors::identity_center::Reader::connect(settings).await;
+    let refresher = std::sync::Arc::new(crate::refresh::Refresher::new(
+        store.clone(),
+        reader,
+        domain::fuse::FuseLimit(config.identity_center.fuse_max_removed_share),
+    ));
+    tracing::info!(
+        every_secs = config.identity_center.refresh_every_secs,
+        "Identity Center refresh scheduled"
+    );
+    crate::refresh::spawn_schedule(
+        refresher,
+        std::time::Duration::from_secs(config.identity_center.refresh_every_secs),
+    )
+}
+
 pub async fn serve(
     config: &Config,
     mode: &'static str,
+    identity_center: Option<connectors::identity_center::Settings>,
     on_ready: impl FnOnce(std::net::SocketAddr, &Store),
 ) -> Result<(), StartupError> {
     check_site(&config.server.site_root)?;
@@ -112,10 +147,18 @@ pub async fn serve(
     let addr = listener.local_addr().map_err(StartupError::Serve)?;
     tracing::info!(%addr, mode, "listening");
     on_ready(addr, &store);
-    axum::serve(listener, app)
+    let refresh_job = match identity_center {
+        Some(settings) => Some(start_refresh_job(config, &store, settings).await),
+        None => None,
+    };
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
-        .map_err(StartupError::Serve)?;
+        .map_err(StartupError::Serve);
+    if let Some(job) = refresh_job {
+        job.abort();
+    }
+    served?;
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -132,6 +132,43 @@ fn a_bad_log_filter_is_refused_with_examples() {
 }
 
 #[test]
+fn identity_center_settings_are_checked_and_name_the_key() {
+    for (var, value, key) in [
+        (
+            "TESSERA_IDENTITY_CENTER__FUSE_MAX_REMOVED_SHARE",
+            "1.5",
+            "identity_center.fuse_max_removed_share",
+        ),
+        (
+            "TESSERA_IDENTITY_CENTER__REFRESH_EVERY_SECS",
+            "5",
+            "identity_center.refresh_every_secs",
+        ),
+        (
+            "TESSERA_IDENTITY_CENTER__IDENTITYSTORE_PER_SECOND",
+            "0",
+            "identity_center.identitystore_per_second",
+        ),
+    ] {
+        let msg = load_err(None, &[(var, value)]);
+        assert!(msg.contains(key), "{var}={value}: {msg}");
+    }
+    let config = Config::load(
+        None,
+        env(&[
+            ("TESSERA_IDENTITY_CENTER__ENABLED", "true"),
+            ("TESSERA_IDENTITY_CENTER__REGION", "eu-central-1"),
+        ]),
+    )
+    .unwrap();
+    let settings = server::startup::identity_center_settings(&config).unwrap();
+    assert_eq!(settings.region, "eu-central-1");
+    assert_eq!(settings.endpoint_url, None, "AWS's own endpoint");
+    assert_eq!(settings.static_keys, None, "the standard credential chain");
+    assert!(server::startup::identity_center_settings(&Config::default()).is_none());
+}
+
+#[test]
 fn an_explicit_config_file_must_exist() {
     let err = Config::load(Some(Path::new("/nonexistent/tessera.toml")), env(&[])).unwrap_err();
     assert!(matches!(err, ConfigError::MissingFile(_)), "{err}");
