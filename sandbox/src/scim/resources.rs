@@ -249,6 +249,19 @@ fn normalised(body: &Value) -> Result<Map<String, Value>, ScimError> {
     Ok(map)
 }
 
+/// `externalId` as the directory keeps it: SCIM's one external id, under the SCIM issuer.
+fn external_ids(map: &Map<String, Value>) -> Result<Vec<ExternalId>, ScimError> {
+    Ok(optional_string(map, "externalId")?
+        .filter(|e| !e.is_empty())
+        .map(|id| {
+            vec![ExternalId {
+                issuer: SCIM_ISSUER.into(),
+                id,
+            }]
+        })
+        .unwrap_or_default())
+}
+
 /// A user from a SCIM document (POST, PUT, or the result of a PATCH).
 pub fn user_from_scim(
     body: &Value,
@@ -311,15 +324,7 @@ pub fn user_from_scim(
         None | Some(Value::Null) => true,
         Some(v) => boolean(v).ok_or_else(|| invalid("active must be true or false."))?,
     };
-    let external_ids = optional_string(&map, "externalId")?
-        .filter(|e| !e.is_empty())
-        .map(|id| {
-            vec![ExternalId {
-                issuer: SCIM_ISSUER.into(),
-                id,
-            }]
-        })
-        .unwrap_or_default();
+    let external_ids = external_ids(&map)?;
     let title = optional_string(&map, "title")?;
     for key in MODELLED {
         map.remove(*key);
@@ -367,15 +372,7 @@ pub fn group_from_scim(
         )));
     }
     let display_name = required_string(&map, "displayName", "displayName")?;
-    let external_ids = optional_string(&map, "externalId")?
-        .filter(|e| !e.is_empty())
-        .map(|id| {
-            vec![ExternalId {
-                issuer: SCIM_ISSUER.into(),
-                id,
-            }]
-        })
-        .unwrap_or_default();
+    let external_ids = external_ids(&map)?;
     Ok(Group {
         group_id,
         display_name,
