@@ -382,8 +382,9 @@ impl Reader {
         Ok(groups)
     }
 
-    /// The members of one group, as (group id, user id).
-    async fn members(&self, store: &str, group: &str) -> Result<Vec<(String, String)>, ReadError> {
+    /// The ids of the members of one group (the group id is not repeated per member: at a
+    /// million memberships that alone would hold 70 MB).
+    async fn members(&self, store: &str, group: &str) -> Result<Vec<String>, ReadError> {
         let (client, pace) = &self.list_memberships;
         let mut token: Option<String> = None;
         let mut members = Vec::new();
@@ -402,7 +403,7 @@ impl Reader {
             for m in out.group_memberships() {
                 // Members are always users in the Identity Store (no nested groups).
                 if let Some(MemberId::UserId(user)) = m.member_id() {
-                    members.push((group.to_string(), user.clone()));
+                    members.push(user.clone());
                 }
             }
             match out.next_token() {
@@ -424,8 +425,11 @@ impl Reader {
         let groups_and_members = async {
             let groups = self.groups(store).await?;
             let ids: Vec<String> = groups.iter().map(|g| g.id.clone()).collect();
-            let memberships: Vec<Vec<(String, String)>> = futures_util::stream::iter(ids)
-                .map(|id| async move { self.members(store, &id).await })
+            let memberships: Vec<(String, Vec<String>)> = futures_util::stream::iter(ids)
+                .map(|id| async move {
+                    let members = self.members(store, &id).await?;
+                    Ok::<_, ReadError>((id, members))
+                })
                 .buffer_unordered(self.settings.concurrency.max(1))
                 .try_collect()
                 .await?;
@@ -442,8 +446,7 @@ impl Reader {
             groups,
             memberships
                 .iter()
-                .flatten()
-                .map(|(g, u)| (g.as_str(), u.as_str())),
+                .flat_map(|(g, users)| users.iter().map(move |u| (g.as_str(), u.as_str()))),
             assignments,
         )?;
         self.progress.set_phase("done");
@@ -488,6 +491,7 @@ fn user_of(u: &aws_sdk_identitystore::types::User) -> User {
 
 impl IdentityCenterSource for Reader {
     async fn read(&self, cancel: &CancellationToken) -> Result<Read, ReadError> {
+        self.progress.reset();
         tokio::select! {
             () = cancel.cancelled() => {
                 self.progress.set_phase("cancelled");

@@ -26,6 +26,23 @@ fn get(counter: &AtomicU64) -> u64 {
 }
 
 impl Progress {
+    /// Back to zero, for the next read.
+    pub fn reset(&self) {
+        for counter in [
+            &self.calls,
+            &self.pages,
+            &self.throttles,
+            &self.failed_attempts,
+            &self.users,
+            &self.groups_listed,
+            &self.groups_done,
+            &self.memberships,
+        ] {
+            counter.store(0, Ordering::Relaxed);
+        }
+        self.set_phase("starting");
+    }
+
     pub fn set_phase(&self, phase: &'static str) {
         if let Ok(mut p) = self.phase.lock() {
             *p = phase;
