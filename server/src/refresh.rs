@@ -17,6 +17,8 @@ use tokio_util::sync::CancellationToken;
 pub enum RefreshError {
     #[error("a refresh is already running; wait for it or cancel it")]
     AlreadyRunning,
+    #[error("another replica is refreshing Identity Center; this one will try again later")]
+    RunningElsewhere,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -24,6 +26,8 @@ pub enum RefreshError {
 /// Runs refreshes from one source into one store.
 pub struct Refresher<S> {
     store: Store,
+    /// This process's name in the refresh lease.
+    holder: String,
     source: S,
     fuse: FuseLimit,
     running: tokio::sync::Mutex<()>,
@@ -34,6 +38,7 @@ impl<S: IdentityCenterSource + Sync> Refresher<S> {
     pub fn new(store: Store, source: S, fuse: FuseLimit) -> Self {
         Self {
             store,
+            holder: uuid::Uuid::new_v4().to_string(),
             source,
             fuse,
             running: tokio::sync::Mutex::new(()),
@@ -55,7 +60,8 @@ impl<S: IdentityCenterSource + Sync> Refresher<S> {
             .is_some()
     }
 
-    /// One full refresh. `now` gives the times recorded (the sandbox clock in tests).
+    /// One full refresh. `now` gives the times recorded (the sandbox clock in tests). One runs at
+    /// a time in this process, and one at a time across replicas sharing the database (a lease).
     pub async fn refresh_once(
         &self,
         now: impl Fn() -> DateTime<Utc>,
@@ -63,6 +69,24 @@ impl<S: IdentityCenterSource + Sync> Refresher<S> {
         let Ok(_only_one) = self.running.try_lock() else {
             return Err(RefreshError::AlreadyRunning);
         };
+        if !self
+            .store
+            .try_lease(LEASE, &self.holder, now(), LEASE_TTL)
+            .await?
+        {
+            return Err(RefreshError::RunningElsewhere);
+        }
+        let outcome = self.refresh_holding_the_lease(&now).await;
+        if let Err(e) = self.store.release_lease(LEASE, &self.holder).await {
+            tracing::warn!(error = %e, "cannot release the refresh lease; it expires on its own");
+        }
+        outcome
+    }
+
+    async fn refresh_holding_the_lease(
+        &self,
+        now: &impl Fn() -> DateTime<Utc>,
+    ) -> Result<Refresh, RefreshError> {
         let token = CancellationToken::new();
         if let Ok(mut slot) = self.cancel.lock() {
             *slot = Some(token.clone());
@@ -145,6 +169,11 @@ impl<S: IdentityCenterSource + Sync> Refresher<S> {
     }
 }
 
+/// The lease's name and how long a refresh may hold it (longer than a 100k read at AWS's quotas,
+/// about 11 minutes); a replica that dies mid-refresh frees it after that.
+const LEASE: &str = "identity_center.refresh";
+const LEASE_TTL: chrono::Duration = chrono::Duration::minutes(30);
+
 /// Refreshes now and then every `every`, until the task is dropped.
 pub fn spawn_schedule<S>(
     refresher: Arc<Refresher<S>>,
@@ -159,7 +188,7 @@ where
         loop {
             ticks.tick().await;
             match refresher.refresh_once(Utc::now).await {
-                Ok(_) | Err(RefreshError::AlreadyRunning) => {}
+                Ok(_) | Err(RefreshError::AlreadyRunning | RefreshError::RunningElsewhere) => {}
                 Err(e) => tracing::error!(error = %e, "cannot record the refresh"),
             }
         }

@@ -34,6 +34,7 @@ macro_rules! on_pool {
 }
 
 mod identity_center;
+mod leases;
 pub use identity_center::{Outcome, Refresh};
 
 /// Which database a [`Store`] is connected to.

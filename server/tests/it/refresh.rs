@@ -21,6 +21,7 @@ store::backend_tests!(
     refreshes_apply_changes_and_the_fuse_holds_a_mass_deletion,
     a_failed_read_is_recorded_and_changes_nothing,
     one_refresh_at_a_time,
+    one_replica_refreshes_at_a_time,
 );
 
 async fn setup(
@@ -166,5 +167,39 @@ async fn one_refresh_at_a_time(db: &TestDb) {
         db.store.current_taken_at().await.unwrap(),
         None,
         "nothing applied"
+    );
+}
+
+async fn one_replica_refreshes_at_a_time(db: &TestDb) {
+    // Another replica (another process on the same database) holds the refresh lease.
+    let (_sandbox, _org, refresher) = setup(db, 10_000).await;
+    let lease = |holder: &'static str| {
+        let store = db.store.clone();
+        async move {
+            store
+                .try_lease(
+                    "identity_center.refresh",
+                    holder,
+                    Utc::now(),
+                    chrono::Duration::minutes(30),
+                )
+                .await
+                .unwrap()
+        }
+    };
+    assert!(lease("other-replica").await);
+    assert!(matches!(
+        refresher.refresh_once(Utc::now).await,
+        Err(RefreshError::RunningElsewhere)
+    ));
+    db.store
+        .release_lease("identity_center.refresh", "other-replica")
+        .await
+        .unwrap();
+    let done = refresher.refresh_once(Utc::now).await.unwrap();
+    assert_eq!(done.outcome, Outcome::Applied);
+    assert!(
+        lease("other-replica").await,
+        "this replica gave the lease back when it finished"
     );
 }

@@ -3,3 +3,4 @@
 
 mod deployment;
 mod history;
+mod leases;
