@@ -153,6 +153,42 @@ impl Snapshot {
         })
     }
 
+    /// A snapshot from users and groups already sorted by id and memberships as positions into
+    /// them: for readers that resolve ids while streaming (a million memberships need not exist
+    /// as strings at once). Checks order, uniqueness and ranges.
+    pub fn from_positions(
+        users: Vec<User>,
+        groups: Vec<Group>,
+        mut memberships: Vec<(u32, u32)>,
+        mut assignments: Vec<Assignment>,
+    ) -> Result<Self, SnapshotError> {
+        if let Some(w) = users.windows(2).find(|w| w[0].id >= w[1].id) {
+            return Err(SnapshotError::DuplicateUser(w[1].id.clone()));
+        }
+        if let Some(w) = groups.windows(2).find(|w| w[0].id >= w[1].id) {
+            return Err(SnapshotError::DuplicateGroup(w[1].id.clone()));
+        }
+        if let Some(&(g, u)) = memberships
+            .iter()
+            .find(|&&(g, u)| g as usize >= groups.len() || u as usize >= users.len())
+        {
+            return Err(SnapshotError::UnknownMember {
+                group: g.to_string(),
+                user: u.to_string(),
+            });
+        }
+        memberships.sort_unstable();
+        memberships.dedup();
+        assignments.sort_unstable();
+        assignments.dedup();
+        Ok(Self {
+            users,
+            groups,
+            memberships,
+            assignments,
+        })
+    }
+
     /// Users sorted by id.
     pub fn users(&self) -> &[User] {
         &self.users
@@ -287,6 +323,45 @@ pub(crate) mod tests {
         let err = Snapshot::build(vec![user("u1", "a"), user("u1", "b")], vec![], [], vec![])
             .unwrap_err();
         assert_eq!(err, SnapshotError::DuplicateUser("u1".into()));
+    }
+
+    #[test]
+    fn from_positions_equals_build_and_checks_its_input() {
+        let built = Snapshot::build(
+            vec![user("u1", "a"), user("u2", "b")],
+            vec![group("g1", "one")],
+            [("g1", "u2"), ("g1", "u1")],
+            vec![],
+        )
+        .unwrap();
+        let direct = Snapshot::from_positions(
+            vec![user("u1", "a"), user("u2", "b")],
+            vec![group("g1", "one")],
+            vec![(0, 1), (0, 0), (0, 1)],
+            vec![],
+        )
+        .unwrap();
+        assert_eq!(direct, built);
+        assert!(
+            Snapshot::from_positions(
+                vec![user("u2", "b"), user("u1", "a")],
+                vec![],
+                vec![],
+                vec![]
+            )
+            .is_err(),
+            "users must come sorted"
+        );
+        assert!(
+            Snapshot::from_positions(
+                vec![user("u1", "a")],
+                vec![group("g1", "x")],
+                vec![(0, 5)],
+                vec![]
+            )
+            .is_err(),
+            "positions must be in range"
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@
 use chrono::{DateTime, Utc};
 use domain::changes::{Changes, apply};
 use domain::snapshot::{Assignment, Group, PrincipalKind, Snapshot, User, UserStatus};
+use futures_util::TryStreamExt;
 use sqlx::Row;
 
 use crate::{Pool, Store, StoreError};
@@ -456,10 +457,41 @@ impl Store {
                     })
                 })
                 .collect::<Result<Vec<Group>, StoreError>>()?;
-            let memberships: Vec<(String, String)> =
-                sqlx::query_as("SELECT group_id, user_id FROM ic_memberships")
-                    .fetch_all(pool)
-                    .await?;
+            // Memberships are streamed and resolved to positions as they come, so a million of
+            // them never exist as strings at once.
+            let mut users = users;
+            users.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+            let mut groups = groups;
+            groups.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+            let user_at: std::collections::HashMap<&str, u32> = users
+                .iter()
+                .enumerate()
+                .map(|(i, u)| (u.id.as_str(), i as u32))
+                .collect();
+            let group_at: std::collections::HashMap<&str, u32> = groups
+                .iter()
+                .enumerate()
+                .map(|(i, g)| (g.id.as_str(), i as u32))
+                .collect();
+            let mut memberships: Vec<(u32, u32)> = Vec::new();
+            {
+                let mut rows =
+                    sqlx::query("SELECT group_id, user_id FROM ic_memberships").fetch(pool);
+                while let Some(row) = rows.try_next().await? {
+                    let g: &str = row.try_get("group_id")?;
+                    let u: &str = row.try_get("user_id")?;
+                    match (group_at.get(g), user_at.get(u)) {
+                        (Some(&g), Some(&u)) => memberships.push((g, u)),
+                        _ => {
+                            return Err(corrupt(format!(
+                                "membership ({g}, {u}) names a user or group that is not stored"
+                            )));
+                        }
+                    }
+                }
+            }
+            drop(user_at);
+            drop(group_at);
             let assignments =
                 sqlx::query("SELECT principal_kind, principal_id FROM ic_assignments")
                     .fetch_all(pool)
@@ -477,13 +509,8 @@ impl Store {
                         })
                     })
                     .collect::<Result<Vec<Assignment>, StoreError>>()?;
-            Snapshot::build(
-                users,
-                groups,
-                memberships.iter().map(|(g, u)| (g.as_str(), u.as_str())),
-                assignments,
-            )
-            .map_err(|e| corrupt(format!("the stored snapshot does not fit together: {e}")))
+            Snapshot::from_positions(users, groups, memberships, assignments)
+                .map_err(|e| corrupt(format!("the stored snapshot does not fit together: {e}")))
         })
     }
 
