@@ -10,8 +10,9 @@
 //! attempt also slows that API's pace. A read either returns a complete, consistent snapshot or an
 //! error naming the call that failed — never a partial snapshot.
 
+use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
@@ -382,9 +383,14 @@ impl Reader {
         Ok(groups)
     }
 
-    /// The ids of the members of one group (the group id is not repeated per member: at a
-    /// million memberships that alone would hold 70 MB).
-    async fn members(&self, store: &str, group: &str) -> Result<Vec<String>, ReadError> {
+    /// The members of one group, as numbers given by `interner` (each user id is kept once, not
+    /// once per membership: at a million memberships the strings alone would hold 70 MB).
+    async fn members(
+        &self,
+        store: &str,
+        group: &str,
+        interner: &Mutex<HashMap<String, u32>>,
+    ) -> Result<Vec<u32>, ReadError> {
         let (client, pace) = &self.list_memberships;
         let mut token: Option<String> = None;
         let mut members = Vec::new();
@@ -400,12 +406,15 @@ impl Reader {
                 .await
                 .map_err(|e| call_error("ListGroupMemberships", e))?;
             self.progress.page();
+            let mut ids = interner.lock().unwrap_or_else(PoisonError::into_inner);
             for m in out.group_memberships() {
                 // Members are always users in the Identity Store (no nested groups).
                 if let Some(MemberId::UserId(user)) = m.member_id() {
-                    members.push(user.clone());
+                    let next = ids.len() as u32;
+                    members.push(*ids.entry(user.clone()).or_insert(next));
                 }
             }
+            drop(ids);
             match out.next_token() {
                 Some(next) => token = Some(next.to_string()),
                 None => break,
@@ -422,13 +431,20 @@ impl Reader {
         let application = self.application(&instance).await?;
         self.progress.set_phase("directory");
         let store = instance.identity_store_id.as_str();
+        let interner = Mutex::new(HashMap::<String, u32>::new());
+        let interner_ref = &interner;
         let groups_and_members = async {
-            let groups = self.groups(store).await?;
-            let ids: Vec<String> = groups.iter().map(|g| g.id.clone()).collect();
-            let memberships: Vec<(String, Vec<String>)> = futures_util::stream::iter(ids)
-                .map(|id| async move {
-                    let members = self.members(store, &id).await?;
-                    Ok::<_, ReadError>((id, members))
+            let mut groups = self.groups(store).await?;
+            groups.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+            let ids: Vec<(u32, String)> = groups
+                .iter()
+                .enumerate()
+                .map(|(i, g)| (i as u32, g.id.clone()))
+                .collect();
+            let memberships: Vec<(u32, Vec<u32>)> = futures_util::stream::iter(ids)
+                .map(|(at, id)| async move {
+                    let members = self.members(store, &id, interner_ref).await?;
+                    Ok::<_, ReadError>((at, members))
                 })
                 .buffer_unordered(self.settings.concurrency.max(1))
                 .try_collect()
@@ -441,12 +457,13 @@ impl Reader {
             self.assignments(application.as_ref()),
         )?;
         self.progress.set_phase("assembling");
-        let snapshot = Snapshot::build(
+        let snapshot = assemble(
             users,
             groups,
-            memberships
-                .iter()
-                .flat_map(|(g, users)| users.iter().map(move |u| (g.as_str(), u.as_str()))),
+            memberships,
+            interner
+                .into_inner()
+                .unwrap_or_else(PoisonError::into_inner),
             assignments,
         )?;
         self.progress.set_phase("done");
@@ -456,6 +473,45 @@ impl Reader {
             snapshot,
         })
     }
+}
+
+/// The snapshot from what was read: groups sorted by id with memberships by group position and
+/// interned member number. Every member must be among the users read.
+fn assemble(
+    mut users: Vec<User>,
+    groups: Vec<Group>,
+    memberships: Vec<(u32, Vec<u32>)>,
+    interned: HashMap<String, u32>,
+    assignments: Vec<Assignment>,
+) -> Result<Snapshot, ReadError> {
+    users.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+    let user_at: HashMap<&str, u32> = users
+        .iter()
+        .enumerate()
+        .map(|(i, u)| (u.id.as_str(), i as u32))
+        .collect();
+    let mut position = vec![None; interned.len()];
+    let mut name = vec![""; interned.len()];
+    for (id, &n) in &interned {
+        position[n as usize] = user_at.get(id.as_str()).copied();
+        name[n as usize] = id.as_str();
+    }
+    let mut pairs = Vec::with_capacity(memberships.iter().map(|(_, m)| m.len()).sum());
+    for (group, members) in &memberships {
+        for &member in members {
+            match position[member as usize] {
+                Some(user) => pairs.push((*group, user)),
+                None => {
+                    return Err(ReadError::Inconsistent(SnapshotError::UnknownMember {
+                        group: groups[*group as usize].id.clone(),
+                        user: name[member as usize].to_string(),
+                    }));
+                }
+            }
+        }
+    }
+    drop(user_at);
+    Ok(Snapshot::from_positions(users, groups, pairs, assignments)?)
 }
 
 fn user_of(u: &aws_sdk_identitystore::types::User) -> User {
