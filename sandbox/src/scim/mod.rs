@@ -7,10 +7,10 @@
 //! choice is written beside the code. The data is the same [`Directory`] the Identity Store API
 //! serves, so a user created here is what `DescribeUser` returns.
 
+pub mod filter;
+pub mod patch;
 pub mod resources;
 pub mod tokens;
-
-use std::str::FromStr;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -19,13 +19,13 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use scim_proto::filter::ScimFilter;
 use serde_json::{Value, json};
 
 use crate::aws::{AwsState, Service, SharedAwsState};
 use crate::directory::{Directory, DirectoryError, Group};
 use crate::faults::{FaultKind, Verdict};
-use resources::{MemberChange, Resource};
+use patch::MemberChange;
+use resources::Resource;
 
 pub const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 pub const LIST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
@@ -409,38 +409,6 @@ fn list_response(items: Vec<Value>, total_results: usize, cursor: Option<Option<
 
 // ---- listing -----------------------------------------------------------------------------------
 
-/// `eq` comparisons joined by `and`: (attribute as written, value).
-fn equality_terms(filter: &str) -> Result<Vec<(String, String)>, ScimError> {
-    let parsed = ScimFilter::from_str(filter.trim()).map_err(|_| {
-        ScimError::validation(format!(
-            "Filter {filter:?} is not valid; write <attribute> eq \"<value>\", joined by and"
-        ))
-    })?;
-    let mut terms = Vec::new();
-    collect_terms(&parsed, &mut terms)?;
-    Ok(terms)
-}
-
-fn collect_terms(filter: &ScimFilter, terms: &mut Vec<(String, String)>) -> Result<(), ScimError> {
-    match filter {
-        ScimFilter::And(a, b) => {
-            collect_terms(a, terms)?;
-            collect_terms(b, terms)
-        }
-        ScimFilter::Equal(path, Value::String(value)) => {
-            terms.push((path.to_string(), value.clone()));
-            Ok(())
-        }
-        ScimFilter::Equal(path, _) => Err(ScimError::validation(format!(
-            "Filter on {} must compare with a quoted string",
-            path.to_string()
-        ))),
-        _ => Err(ScimError::validation(
-            "Only the eq operator, joined by and, is supported in filters by IAM Identity Center.",
-        )),
-    }
-}
-
 /// Paging parameters: `count` 1–100 (default 100), `cursor` (present, even empty, switches
 /// to cursor paging). `startIndex` is not supported by the service and is ignored.
 fn paging(query: &[(String, String)]) -> Result<(usize, Option<String>), ScimError> {
@@ -501,7 +469,7 @@ fn list(d: &Directory, resource: Resource, query: &[(String, String)]) -> Answer
             Resource::User => live_slots(d.user_slots()),
             Resource::Group => live_slots(d.group_slots()),
         },
-        Some(filter) => resources::filtered(d, resource, &equality_terms(filter)?)?,
+        Some(filter) => filter::filtered(d, resource, &filter::equality_terms(filter)?)?,
     };
     let total = matches.len();
     let start = offset.min(total);
@@ -568,7 +536,7 @@ fn patch_user(d: &mut Directory, id: &str, body: &Value, now: DateTime<Utc>) -> 
     let existing = d.user(id).ok_or_else(|| user_not_found(id))?;
     let mut document = resources::user_json(existing);
     for op in patch_operations(body)? {
-        resources::apply_user_operation(&mut document, op)?;
+        patch::apply_user_operation(&mut document, op)?;
     }
     let created_at = existing.created_at;
     let mut user = resources::user_from_scim(&document, id.to_string(), now)?;
@@ -606,7 +574,7 @@ fn patch_group(d: &mut Directory, id: &str, body: &Value, now: DateTime<Utc>) ->
     let mut group = existing.clone();
     let mut changes: Vec<MemberChange> = Vec::new();
     for op in patch_operations(body)? {
-        resources::apply_group_operation(&mut group, op, &mut changes)?;
+        patch::apply_group_operation(&mut group, op, &mut changes)?;
     }
     if changes.len() > MAX_MEMBER_CHANGES {
         return Err(ScimError::validation(format!(

@@ -7,5 +7,6 @@ mod faults;
 mod identitystore;
 mod limits;
 mod scim;
+mod scim_tester;
 mod seed;
 mod ssoadmin;
