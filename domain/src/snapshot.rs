@@ -88,6 +88,8 @@ pub enum SnapshotError {
     UnknownMember { group: String, user: String },
     #[error("a membership names group {0}, which is not among the groups read")]
     UnknownGroup(String),
+    #[error("{0} must come sorted by id, each id once")]
+    NotSorted(&'static str),
 }
 
 /// What Identity Center held at one moment. Build it with [`Snapshot::build`].
@@ -162,11 +164,11 @@ impl Snapshot {
         mut memberships: Vec<(u32, u32)>,
         mut assignments: Vec<Assignment>,
     ) -> Result<Self, SnapshotError> {
-        if let Some(w) = users.windows(2).find(|w| w[0].id >= w[1].id) {
-            return Err(SnapshotError::DuplicateUser(w[1].id.clone()));
+        if users.windows(2).any(|w| w[0].id >= w[1].id) {
+            return Err(SnapshotError::NotSorted("users"));
         }
-        if let Some(w) = groups.windows(2).find(|w| w[0].id >= w[1].id) {
-            return Err(SnapshotError::DuplicateGroup(w[1].id.clone()));
+        if groups.windows(2).any(|w| w[0].id >= w[1].id) {
+            return Err(SnapshotError::NotSorted("groups"));
         }
         if let Some(&(g, u)) = memberships
             .iter()
