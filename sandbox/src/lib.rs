@@ -15,10 +15,14 @@
 //!
 //! - [`scim`]: Identity Center's SCIM endpoint over the same directory, with its bearer tokens.
 //!
-//! Next (see ARCHITECTURE.md): Entra ID, PingOne and OIDC.
+//! - [`entra`]: Entra ID — the token endpoint for apps, Microsoft Graph over the organisation's
+//!   IdP side, and the provisioning job that carries it into Identity Center through SCIM.
+//!
+//! Next (see ARCHITECTURE.md): PingOne, OIDC sign-in, activity reports.
 
 pub mod aws;
 pub mod directory;
+pub mod entra;
 pub mod expect;
 pub mod faults;
 pub mod instance;

@@ -1,9 +1,12 @@
 //! Runs the sandbox's endpoints on loopback: one HTTP listener serving the AWS JSON 1.1 protocol
-//! at `/` (the SDKs' `endpoint_url`) and Identity Center's SCIM endpoint at
-//! `/<tenant>/scim/v2/`. Started by tests and by `tessera demo`.
+//! at `/` (the SDKs' `endpoint_url`), Identity Center's SCIM endpoint at `/<tenant>/scim/v2/`
+//! and, for a whole seeded organisation, Entra ID (`/login/...`, `/graph/v1.0/...`) with its
+//! provisioning cycles. Started by tests and by `tessera demo`.
 
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::sync::{Arc, RwLock};
+use std::time::Duration as StdDuration;
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -19,10 +22,15 @@ use crate::aws::limits::{Limits, Throttle};
 use crate::aws::sigv4::StaticCredentials;
 use crate::aws::{AwsState, Service, SharedAwsState};
 use crate::directory::Directory;
+use crate::entra::provisioning::{Provisioning, Target};
+use crate::entra::tenant::Tenant;
+use crate::entra::token::{ALL_PERMISSIONS, AppCredentials};
+use crate::entra::{EntraState, SharedEntra};
 use crate::faults::{FaultPlan, Faults, SandboxClock};
 use crate::instance::Instance;
 use crate::scim::ScimState;
 use crate::scim::tokens::TokenError;
+use crate::seed::Organisation;
 
 /// How to run the sandbox.
 #[derive(Debug, Clone)]
@@ -34,7 +42,15 @@ pub struct SandboxConfig {
     /// The SCIM tenant id (the path segment before `/scim/v2/`); derived from the store id
     /// when not set.
     pub scim_tenant: Option<String>,
+    /// Entra ID's provisioning interval (the real service: about 40 minutes).
+    pub provisioning_every: StdDuration,
+    /// Microsoft Graph requests per second for the tenant; 429 with Retry-After beyond.
+    pub graph_per_second: NonZeroU32,
 }
+
+/// Age of the SCIM token the Entra provisioning job holds at start: eleven months of its
+/// one-year life (a planted problem: it expires in about a month).
+pub const PROVISIONING_TOKEN_AGE_DAYS: i64 = 335;
 
 impl Default for SandboxConfig {
     fn default() -> Self {
@@ -43,6 +59,8 @@ impl Default for SandboxConfig {
             credentials: StaticCredentials::default(),
             limits: Limits::default(),
             scim_tenant: None,
+            provisioning_every: StdDuration::from_secs(40 * 60),
+            graph_per_second: NonZeroU32::MIN.saturating_add(149),
         }
     }
 }
@@ -51,31 +69,70 @@ impl Default for SandboxConfig {
 pub struct RunningSandbox {
     addr: SocketAddr,
     state: SharedAwsState,
+    entra: Option<RunningEntra>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
 
+/// The emulated Entra tenant of a sandbox started from a whole organisation.
+pub struct RunningEntra {
+    pub state: SharedEntra,
+    /// An app registration with every permission Tessera asks for (its secret is shown here
+    /// only; it opens only the local emulator).
+    pub app: AppCredentials,
+    schedule: JoinHandle<()>,
+}
+
 impl RunningSandbox {
-    /// Serves `directory` and `instance` as `config` says.
+    /// Serves `directory` and `instance` (Identity Center only) as `config` says.
     pub async fn start(
         directory: Directory,
         instance: Instance,
         config: SandboxConfig,
     ) -> std::io::Result<Self> {
+        Self::serve(directory, instance, None, config).await
+    }
+
+    /// Serves the whole organisation: Identity Center, and Entra ID over its IdP side, whose
+    /// provisioning job carries changes into Identity Center through SCIM every
+    /// `config.provisioning_every` of sandbox time.
+    pub async fn start_organisation(
+        mut org: Organisation,
+        config: SandboxConfig,
+    ) -> std::io::Result<Self> {
+        let store_id = org.identity_center.identity_store_id().to_string();
+        let directory = std::mem::replace(&mut org.identity_center, Directory::new(store_id));
+        let instance = org.instance.clone();
+        Self::serve(directory, instance, Some(org), config).await
+    }
+
+    async fn serve(
+        directory: Directory,
+        instance: Instance,
+        org: Option<Organisation>,
+        config: SandboxConfig,
+    ) -> std::io::Result<Self> {
         let tenant = config
             .scim_tenant
+            .clone()
             .unwrap_or_else(|| format!("{}-sandbox", directory.id_prefix()));
         let state: SharedAwsState = Arc::new(AwsState {
             scim: ScimState::new(tenant),
             directory: RwLock::new(directory),
             instance: RwLock::new(instance),
-            credentials: config.credentials,
+            credentials: config.credentials.clone(),
             throttle: Throttle::new(config.limits),
             faults: Arc::new(Faults::default()),
             clock: Arc::new(SandboxClock::default()),
         });
         let addr = config.listen;
-        let app = Router::new()
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let entra = match org {
+            Some(org) => Some(start_entra(&org, &state, addr, &config)?),
+            None => None,
+        };
+        let mut app = Router::new()
             .route("/", post(crate::aws::handle))
             .route("/_sandbox/faults", get(get_faults).delete(clear_faults))
             .route("/_sandbox/faults/{service}", put(put_fault))
@@ -88,8 +145,9 @@ impl RunningSandbox {
             .route("/_sandbox/scim/tokens/{id}", delete(revoke_scim_token))
             .route("/{tenant}/scim/v2/{*path}", any(crate::scim::handle))
             .with_state(state.clone());
-        let listener = tokio::net::TcpListener::bind(addr).await?;
-        let addr = listener.local_addr()?;
+        if let Some((entra, _)) = &entra {
+            app = app.merge(crate::entra::router(entra.clone()));
+        }
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let shutdown = async {
@@ -103,9 +161,15 @@ impl RunningSandbox {
             }
         });
         tracing::info!(%addr, "sandbox listening");
+        let entra = entra.map(|(state, app)| RunningEntra {
+            schedule: crate::entra::spawn_schedule(state.clone()),
+            state,
+            app,
+        });
         Ok(Self {
             addr,
             state,
+            entra,
             shutdown: Some(tx),
             task: Some(task),
         })
@@ -131,6 +195,21 @@ impl RunningSandbox {
         self.addr
     }
 
+    /// The Entra tenant, when started with [`RunningSandbox::start_organisation`].
+    pub fn entra(&self) -> Option<&RunningEntra> {
+        self.entra.as_ref()
+    }
+
+    /// Base URL standing for `https://login.microsoftonline.com`.
+    pub fn login_base(&self) -> String {
+        format!("http://{}/login", self.addr)
+    }
+
+    /// Base URL standing for `https://graph.microsoft.com` (append `/v1.0/...`).
+    pub fn graph_base(&self) -> String {
+        format!("http://{}/graph", self.addr)
+    }
+
     /// The served state, for tests that look behind the API.
     pub fn state(&self) -> &SharedAwsState {
         &self.state
@@ -148,6 +227,9 @@ impl RunningSandbox {
 
     /// Stops accepting requests and waits for the server task to end.
     pub async fn stop(mut self) {
+        if let Some(entra) = &self.entra {
+            entra.schedule.abort();
+        }
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -159,10 +241,51 @@ impl RunningSandbox {
 
 impl Drop for RunningSandbox {
     fn drop(&mut self) {
+        if let Some(entra) = &self.entra {
+            entra.schedule.abort();
+        }
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
     }
+}
+
+/// Entra over `org`'s IdP side: the tenant, an app registration for Tessera, and the
+/// provisioning job holding an eleven-month-old SCIM token for this sandbox's endpoint.
+fn start_entra(
+    org: &Organisation,
+    state: &SharedAwsState,
+    addr: SocketAddr,
+    config: &SandboxConfig,
+) -> std::io::Result<(SharedEntra, AppCredentials)> {
+    let now = state.clock.now();
+    let tenant = Tenant::from_organisation(org, now);
+    let token = state
+        .scim
+        .tokens
+        .issue(now - chrono::Duration::days(PROVISIONING_TOKEN_AGE_DAYS))
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    let interval = chrono::Duration::from_std(config.provisioning_every)
+        .unwrap_or(chrono::Duration::minutes(40));
+    let provisioning = Provisioning::from_organisation(
+        org,
+        &tenant,
+        Target {
+            scim_endpoint: format!("http://{addr}/{}/scim/v2/", state.scim.tenant),
+            token: token.token,
+        },
+        interval,
+        now,
+    );
+    let entra = Arc::new(EntraState::new(
+        tenant,
+        provisioning,
+        state.faults.clone(),
+        state.clock.clone(),
+        config.graph_per_second,
+    ));
+    let app = entra.tokens.register(ALL_PERMISSIONS);
+    Ok((entra, app))
 }
 
 // ---- control API: loopback-only test controls, no authentication ------------------------------
@@ -181,7 +304,8 @@ async fn put_fault(
     Path(service): Path<String>,
     body: axum::body::Bytes,
 ) -> Response {
-    let known: Vec<&str> = Service::ALL.iter().map(|s| s.fault_key()).collect();
+    let mut known: Vec<&str> = Service::ALL.iter().map(|s| s.fault_key()).collect();
+    known.push(crate::entra::FAULT_KEY);
     if !known.contains(&service.as_str()) {
         return control_error(format!("unknown service {service:?}; one of {known:?}"));
     }

@@ -156,6 +156,10 @@ pub struct Planted {
     pub case_twin_emails: Vec<(String, String)>,
     /// Users still in Identity Center whose person has left the IdP (deprovisioning missed them).
     pub leavers_still_present: Vec<String>,
+    /// People (by IdP id) assigned to the Identity Center app in the IdP but missing from
+    /// Identity Center: the IdP has no surname for them and Identity Center requires one, so
+    /// every provisioning cycle fails to create them.
+    pub unprovisionable_people: Vec<String>,
 }
 
 /// A whole seeded organisation: the IdP side, the Identity Center side, the Q assignments and

@@ -42,12 +42,23 @@ pub(super) fn provision(
     let leavers: Vec<usize> = (spec.people - scale..spec.people)
         .filter(|p| !disabled.contains(p))
         .collect();
+    // Planted: someone the IdP assigns but Identity Center never got. The IdP has no surname for
+    // them, which Identity Center's SCIM endpoint requires, so every provisioning cycle fails to
+    // create them (see `entra::provisioning`).
+    let unprovisionable: Option<usize> = (spec.people / 2..spec.people).find(|p| {
+        !disabled.contains(p)
+            && !leavers.contains(p)
+            && groups.iter().all(|g| !g.owners.contains(p))
+    });
 
     let mut provisioned_user = vec![None; people.len()];
     for (p, person) in people.iter().enumerate() {
         let created = start + Duration::minutes(rng.random_range(0..60 * 24 * 300));
         let updated = created + Duration::minutes(rng.random_range(0..60 * 24 * 30));
         let user_id = ic.object_id(random_bytes(rng));
+        if Some(p) == unprovisionable {
+            continue;
+        }
         ic.add_user(User {
             user_id: user_id.clone(),
             user_name: person.user_name.clone(),
@@ -105,6 +116,10 @@ pub(super) fn provision(
         leavers_still_present: leavers
             .iter()
             .filter_map(|&p| provisioned_user[p].clone())
+            .collect(),
+        unprovisionable_people: unprovisionable
+            .map(|p| people[p].idp_id.clone())
+            .into_iter()
             .collect(),
         ..Planted::default()
     };

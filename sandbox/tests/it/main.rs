@@ -3,6 +3,7 @@
 
 mod common;
 mod contract;
+mod entra;
 mod faults;
 mod identitystore;
 mod limits;

@@ -1,0 +1,309 @@
+//! The Entra ID tenant's directory as Microsoft Graph shows it: users, groups with members and
+//! owners, and the "AWS IAM Identity Center" enterprise application (a service principal) with
+//! its app role assignments (the provisioning scope) and SAML signing certificate.
+//!
+//! Built from a seeded [`Organisation`]'s IdP side; changed by Graph writes (group members).
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Duration, Utc};
+use rand::{RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use sha2::{Digest, Sha256};
+
+use crate::seed::{IdpGroupKind, Organisation};
+
+/// The gallery application's display name in Entra.
+pub const APP_DISPLAY_NAME: &str = "AWS IAM Identity Center";
+
+/// A user as Graph returns it (`microsoft.graph.user`, the properties the sandbox keeps).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GraphUser {
+    pub id: String,
+    pub user_principal_name: String,
+    pub display_name: String,
+    pub given_name: Option<String>,
+    pub surname: Option<String>,
+    pub mail: Option<String>,
+    pub mail_nickname: String,
+    pub job_title: Option<String>,
+    pub department: Option<String>,
+    pub account_enabled: bool,
+    pub created: DateTime<Utc>,
+}
+
+/// A security group (`microsoft.graph.group`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GraphGroup {
+    pub id: String,
+    pub display_name: String,
+    pub description: Option<String>,
+    pub mail_nickname: String,
+    pub created: DateTime<Utc>,
+    /// Member users, as indexes into [`Tenant::users`], in the order they were added.
+    pub members: Vec<u32>,
+    pub owners: Vec<u32>,
+}
+
+/// `appRoleAssignedTo` of the service principal: who is in provisioning scope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppRoleAssignment {
+    pub id: String,
+    pub principal: Principal,
+    pub created: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Principal {
+    User(u32),
+    Group(u32),
+}
+
+/// The SAML signing certificate of the enterprise application (a `keyCredential`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningKey {
+    pub key_id: String,
+    /// SHA-1 thumbprint, upper-case hex (what `preferredTokenSigningKeyThumbprint` holds).
+    pub thumbprint: String,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+/// The enterprise application for AWS IAM Identity Center.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServicePrincipal {
+    pub id: String,
+    pub app_id: String,
+    pub display_name: String,
+    /// The app role a user or group is assigned with ("User").
+    pub app_role_id: String,
+    pub signing_key: SigningKey,
+    pub assignments: Vec<AppRoleAssignment>,
+}
+
+/// Why a Graph write was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TenantError {
+    NoSuchGroup(String),
+    NoSuchUser(String),
+    AlreadyMember,
+    NotMember,
+}
+
+/// The tenant: users, groups and the Identity Center enterprise app.
+#[derive(Debug, Clone)]
+pub struct Tenant {
+    pub tenant_id: String,
+    pub domain: String,
+    pub users: Vec<GraphUser>,
+    pub groups: Vec<GraphGroup>,
+    pub service_principal: ServicePrincipal,
+    user_index: HashMap<String, u32>,
+    group_index: HashMap<String, u32>,
+    /// (group, user) pairs, for membership checks without scanning a group's members.
+    pairs: HashSet<(u32, u32)>,
+}
+
+fn uuid_from(rng: &mut ChaCha8Rng) -> String {
+    let mut bytes = [0u8; 16];
+    rng.fill_bytes(&mut bytes);
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .hyphenated()
+        .to_string()
+}
+
+impl Tenant {
+    /// The IdP side of `org` as an Entra tenant. Every IdP group is assigned to the Identity
+    /// Center app (so every person is in scope through their department). `now` dates the SAML
+    /// signing certificate: it expires 20 days from then (a planted problem).
+    pub fn from_organisation(org: &Organisation, now: DateTime<Utc>) -> Self {
+        // Its own random stream, so adding Entra changes nothing in the seeded organisation.
+        let mut rng = ChaCha8Rng::seed_from_u64(org.spec.seed ^ 0x00e7_4a1d);
+        let tenant_id = uuid_from(&mut rng);
+        let created = org.instance.created_at;
+        let mut users = Vec::new();
+        let mut person_to_user: Vec<Option<u32>> = vec![None; org.people.len()];
+        for (p, person) in org.people.iter().enumerate() {
+            if person.deleted {
+                continue;
+            }
+            let no_surname = org.planted.unprovisionable_people.contains(&person.idp_id);
+            let nickname = person
+                .user_name
+                .split_once('@')
+                .map_or(person.user_name.as_str(), |(local, _)| local)
+                .to_string();
+            person_to_user[p] = Some(users.len() as u32);
+            users.push(GraphUser {
+                id: person.idp_id.clone(),
+                user_principal_name: person.user_name.clone(),
+                display_name: format!("{} {}", person.given_name, person.family_name),
+                given_name: Some(person.given_name.clone()),
+                surname: (!no_surname).then(|| person.family_name.clone()),
+                mail: Some(person.email.clone()),
+                mail_nickname: nickname,
+                job_title: Some(person.title.clone()),
+                department: Some(person.department.clone()),
+                account_enabled: person.enabled,
+                created: created - Duration::days(30),
+            });
+        }
+        let map = |members: &[usize]| -> Vec<u32> {
+            members
+                .iter()
+                .filter_map(|&p| person_to_user.get(p).copied().flatten())
+                .collect()
+        };
+        let groups: Vec<GraphGroup> = org
+            .groups
+            .iter()
+            .map(|g| GraphGroup {
+                id: g.idp_id.clone(),
+                display_name: g.display_name.clone(),
+                description: Some(match g.kind {
+                    IdpGroupKind::Department => format!("Everyone in {}", g.display_name),
+                    IdpGroupKind::Team => format!("Members of {}", g.display_name),
+                    IdpGroupKind::QDeveloper => {
+                        "Amazon Q Developer Pro seats (subscribed in Identity Center)".to_string()
+                    }
+                }),
+                mail_nickname: g.display_name.replace(' ', ""),
+                created: created - Duration::days(20),
+                members: map(&g.members),
+                owners: map(&g.owners),
+            })
+            .collect();
+        let sp_created = created + Duration::days(1);
+        let assignments = (0..groups.len() as u32)
+            .map(|g| AppRoleAssignment {
+                id: uuid_from(&mut rng),
+                principal: Principal::Group(g),
+                created: sp_created,
+            })
+            .collect();
+        let key_id = uuid_from(&mut rng);
+        let thumbprint = hex::encode_upper(&Sha256::digest(key_id.as_bytes())[..20]);
+        let service_principal = ServicePrincipal {
+            id: uuid_from(&mut rng),
+            app_id: uuid_from(&mut rng),
+            display_name: APP_DISPLAY_NAME.to_string(),
+            app_role_id: uuid_from(&mut rng),
+            signing_key: SigningKey {
+                key_id,
+                thumbprint,
+                start: now - Duration::days(3 * 365 - 20),
+                end: now + Duration::days(20),
+            },
+            assignments,
+        };
+        let user_index = users
+            .iter()
+            .enumerate()
+            .map(|(i, u)| (u.id.clone(), i as u32))
+            .collect();
+        let group_index = groups
+            .iter()
+            .enumerate()
+            .map(|(i, g)| (g.id.clone(), i as u32))
+            .collect();
+        let pairs = groups
+            .iter()
+            .enumerate()
+            .flat_map(|(g, group)| group.members.iter().map(move |&u| (g as u32, u)))
+            .collect();
+        Self {
+            tenant_id,
+            domain: org.spec.domain.clone(),
+            users,
+            groups,
+            service_principal,
+            user_index,
+            group_index,
+            pairs,
+        }
+    }
+
+    pub fn user_position(&self, id: &str) -> Option<u32> {
+        self.user_index.get(id).copied()
+    }
+
+    pub fn group_position(&self, id: &str) -> Option<u32> {
+        self.group_index.get(id).copied()
+    }
+
+    pub fn user(&self, position: u32) -> Option<&GraphUser> {
+        self.users.get(position as usize)
+    }
+
+    pub fn group(&self, position: u32) -> Option<&GraphGroup> {
+        self.groups.get(position as usize)
+    }
+
+    /// `POST /groups/{id}/members/$ref`.
+    pub fn add_member(&mut self, group_id: &str, user_id: &str) -> Result<(), TenantError> {
+        let g = self
+            .group_position(group_id)
+            .ok_or_else(|| TenantError::NoSuchGroup(group_id.to_string()))?;
+        let u = self
+            .user_position(user_id)
+            .ok_or_else(|| TenantError::NoSuchUser(user_id.to_string()))?;
+        if !self.pairs.insert((g, u)) {
+            return Err(TenantError::AlreadyMember);
+        }
+        if let Some(group) = self.groups.get_mut(g as usize) {
+            group.members.push(u);
+        }
+        Ok(())
+    }
+
+    /// `DELETE /groups/{id}/members/{userId}/$ref`.
+    pub fn remove_member(&mut self, group_id: &str, user_id: &str) -> Result<(), TenantError> {
+        let g = self
+            .group_position(group_id)
+            .ok_or_else(|| TenantError::NoSuchGroup(group_id.to_string()))?;
+        let u = self
+            .user_position(user_id)
+            .ok_or_else(|| TenantError::NoSuchUser(user_id.to_string()))?;
+        if !self.pairs.remove(&(g, u)) {
+            return Err(TenantError::NotMember);
+        }
+        if let Some(group) = self.groups.get_mut(g as usize) {
+            group.members.retain(|&m| m != u);
+        }
+        Ok(())
+    }
+
+    /// Users and groups in provisioning scope: assigned users, assigned groups and their
+    /// members (Entra does not expand nested groups for provisioning; the sandbox has none).
+    pub fn scope(&self) -> Scope {
+        let mut users: Vec<u32> = Vec::new();
+        let mut seen: HashSet<u32> = HashSet::new();
+        let mut groups: Vec<u32> = Vec::new();
+        for assignment in &self.service_principal.assignments {
+            match assignment.principal {
+                Principal::User(u) => {
+                    if seen.insert(u) {
+                        users.push(u);
+                    }
+                }
+                Principal::Group(g) => {
+                    groups.push(g);
+                    for &u in self.group(g).map(|g| g.members.as_slice()).unwrap_or(&[]) {
+                        if seen.insert(u) {
+                            users.push(u);
+                        }
+                    }
+                }
+            }
+        }
+        Scope { users, groups }
+    }
+}
+
+/// Positions of the users and groups in provisioning scope.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scope {
+    pub users: Vec<u32>,
+    pub groups: Vec<u32>,
+}
