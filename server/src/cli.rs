@@ -30,7 +30,7 @@ pub enum Command {
     Serve,
     /// Serve the console for a local demo on the embedded SQLite database and print where to go.
     Demo,
-    /// Run only the sandbox (the emulated IAM Identity Center: AWS APIs and SCIM) until Ctrl-C,
+    /// Run only the sandbox (emulated IAM Identity Center: AWS APIs and SCIM; Entra ID: token endpoint, Graph, provisioning) until Ctrl-C,
     /// and print its endpoints and credentials.
     Sandbox,
     /// Apply pending database migrations and exit.
@@ -194,5 +194,20 @@ fn print_sandbox_lines(sandbox: &startup::DemoSandbox) {
         "            SCIM endpoint {} with bearer token {}",
         sandbox.running.scim_endpoint(),
         sandbox.scim_token
+    );
+    println!(
+        "            Entra ID tenant {}: token endpoint {}/{}/oauth2/v2.0/token, Graph {}/v1.0/",
+        sandbox.entra_tenant,
+        sandbox.running.login_base(),
+        sandbox.entra_tenant,
+        sandbox.running.graph_base()
+    );
+    println!(
+        "            Graph app client_id={} client_secret={}",
+        sandbox.entra_client_id, sandbox.entra_client_secret
+    );
+    println!(
+        "            Entra provisions its scope into Identity Center over SCIM every {} s",
+        sandbox.provisioning_every_secs
     );
 }

@@ -69,6 +69,9 @@ pub struct SandboxSection {
     pub org: String,
     /// Where its AWS endpoint (identitystore, sso-admin) listens.
     pub aws_listen: SocketAddr,
+    /// Seconds between the emulated Entra ID's provisioning cycles (the real service: about
+    /// 40 minutes; the demo is quicker so changes are seen while you watch).
+    pub provisioning_every_secs: u64,
 }
 
 impl Default for SandboxSection {
@@ -76,6 +79,7 @@ impl Default for SandboxSection {
         Self {
             org: "demo".to_string(),
             aws_listen: SocketAddr::from(([127, 0, 0, 1], 4510)),
+            provisioning_every_secs: 30,
         }
     }
 }
@@ -243,6 +247,13 @@ impl Config {
                 key: "sandbox.org",
                 value: self.sandbox.org.clone(),
                 reason: "must be demo or large".into(),
+            });
+        }
+        if !(1..=86_400).contains(&self.sandbox.provisioning_every_secs) {
+            return Err(ConfigError::BadValue {
+                key: "sandbox.provisioning_every_secs",
+                value: self.sandbox.provisioning_every_secs.to_string(),
+                reason: "must be between 1 second and 86,400 (a day)".into(),
             });
         }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {

@@ -201,6 +201,11 @@ pub struct DemoSandbox {
     /// A SCIM bearer token for the emulated endpoint, created at start (it opens only the local
     /// emulator; printed in the banner, never logged).
     pub scim_token: String,
+    /// The emulated Entra tenant's id and an app registration for Graph (client id, secret).
+    pub entra_tenant: String,
+    pub entra_client_id: String,
+    pub entra_client_secret: String,
+    pub provisioning_every_secs: u64,
 }
 
 /// Seeds the configured organisation and serves it on `sandbox.aws_listen`.
@@ -214,16 +219,17 @@ pub async fn start_sandbox(config: &Config) -> Result<DemoSandbox, StartupError>
     let sandbox_config = sandbox::server::SandboxConfig {
         listen: config.sandbox.aws_listen,
         credentials: credentials.clone(),
+        provisioning_every: std::time::Duration::from_secs(config.sandbox.provisioning_every_secs),
         ..sandbox::server::SandboxConfig::default()
     };
-    let directory = org.identity_center;
+    let directory = &org.identity_center;
     let (users, groups, memberships) = (
         directory.user_count(),
         directory.group_count(),
         directory.membership_count(),
     );
     let identity_store_id = directory.identity_store_id().to_string();
-    let running = sandbox::server::RunningSandbox::start(directory, org.instance, sandbox_config)
+    let running = sandbox::server::RunningSandbox::start_organisation(org, sandbox_config)
         .await
         .map_err(|e| {
             StartupError::Sandbox(format!(
@@ -236,6 +242,16 @@ pub async fn start_sandbox(config: &Config) -> Result<DemoSandbox, StartupError>
         .issue(running.clock().now())
         .map_err(|e| StartupError::Sandbox(e.to_string()))?
         .token;
+    let (entra_tenant, entra_client_id, entra_client_secret) = running
+        .entra()
+        .map(|e| {
+            (
+                e.state.tenant_id(),
+                e.app.client_id.clone(),
+                e.app.client_secret.clone(),
+            )
+        })
+        .ok_or_else(|| StartupError::Sandbox("the sandbox started without Entra ID".into()))?;
     tracing::info!(endpoint = %running.aws_endpoint(), scim = %running.scim_endpoint(), org = %spec.name, users, "sandbox ready");
     Ok(DemoSandbox {
         running,
@@ -247,5 +263,9 @@ pub async fn start_sandbox(config: &Config) -> Result<DemoSandbox, StartupError>
         access_key_id: credentials.access_key_id,
         secret_access_key: credentials.secret_access_key,
         scim_token,
+        entra_tenant,
+        entra_client_id,
+        entra_client_secret,
+        provisioning_every_secs: config.sandbox.provisioning_every_secs,
     })
 }

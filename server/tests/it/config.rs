@@ -123,6 +123,8 @@ fn a_database_url_of_another_kind_is_refused_without_its_password() {
 fn out_of_range_numbers_are_refused() {
     let msg = load_err(None, &[("TESSERA_DATABASE__MAX_CONNECTIONS", "0")]);
     assert!(msg.contains("database.max_connections"), "{msg}");
+    let msg = load_err(None, &[("TESSERA_SANDBOX__PROVISIONING_EVERY_SECS", "0")]);
+    assert!(msg.contains("sandbox.provisioning_every_secs"), "{msg}");
 }
 
 #[test]
