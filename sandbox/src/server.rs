@@ -46,6 +46,9 @@ pub struct SandboxConfig {
     pub provisioning_every: StdDuration,
     /// Microsoft Graph requests per second for the tenant; 429 with Retry-After beyond.
     pub graph_per_second: NonZeroU32,
+    /// Where the emulated IdP may send people back after sign-in (and sign-out): the redirect
+    /// URIs of the app registration [`RunningEntra::app`] describes.
+    pub sign_in_redirect_uris: Vec<String>,
 }
 
 /// Age of the SCIM token the Entra provisioning job holds at start: eleven months of its
@@ -61,6 +64,10 @@ impl Default for SandboxConfig {
             scim_tenant: None,
             provisioning_every: StdDuration::from_secs(40 * 60),
             graph_per_second: NonZeroU32::MIN.saturating_add(149),
+            sign_in_redirect_uris: vec![
+                "http://127.0.0.1:3000/auth/callback".to_string(),
+                "http://127.0.0.1:3000/".to_string(),
+            ],
         }
     }
 }
@@ -277,14 +284,20 @@ fn start_entra(
         interval,
         now,
     );
-    let entra = Arc::new(EntraState::new(
-        tenant,
-        provisioning,
-        state.faults.clone(),
-        state.clock.clone(),
-        config.graph_per_second,
-    ));
-    let app = entra.tokens.register(ALL_PERMISSIONS);
+    let entra = Arc::new(
+        EntraState::new(
+            tenant,
+            provisioning,
+            state.faults.clone(),
+            state.clock.clone(),
+            config.graph_per_second,
+            format!("http://{addr}"),
+        )
+        .map_err(std::io::Error::other)?,
+    );
+    let app = entra
+        .tokens
+        .register(ALL_PERMISSIONS, &config.sign_in_redirect_uris);
     Ok((entra, app))
 }
 

@@ -8,6 +8,7 @@
 //! `https://graph.microsoft.com/v1.0/...`; a client changes only its two base URLs.
 
 pub mod graph;
+pub mod oidc;
 pub mod provisioning;
 pub mod tenant;
 pub mod token;
@@ -21,7 +22,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, post, put};
+use axum::routing::{any, get, post, put};
 use chrono::Utc;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
@@ -40,6 +41,10 @@ pub const FAULT_KEY: &str = "graph";
 pub struct EntraState {
     pub tenant: RwLock<Tenant>,
     pub tokens: Tokens,
+    /// OpenID Connect sign-in for the tenant's people.
+    pub oidc: oidc::Oidc,
+    /// `http://<sandbox address>`: issuer and endpoint URLs are built on it.
+    pub base_url: String,
     pub provisioning: Provisioning,
     pub faults: Arc<Faults>,
     pub clock: Arc<SandboxClock>,
@@ -51,22 +56,26 @@ pub struct EntraState {
 pub type SharedEntra = Arc<EntraState>;
 
 impl EntraState {
+    /// Fails only when the OIDC signing key cannot be made.
     pub fn new(
         tenant: Tenant,
         provisioning: Provisioning,
         faults: Arc<Faults>,
         clock: Arc<SandboxClock>,
         graph_per_second: NonZeroU32,
-    ) -> Self {
-        Self {
+        base_url: String,
+    ) -> Result<Self, String> {
+        Ok(Self {
             tenant: RwLock::new(tenant),
             tokens: Tokens::default(),
+            oidc: oidc::Oidc::new()?,
+            base_url,
             provisioning,
             faults,
             clock,
             limiter: RateLimiter::direct(Quota::per_second(graph_per_second)),
             limiter_clock: DefaultClock::default(),
-        }
+        })
     }
 
     pub fn tenant(&self) -> Result<RwLockReadGuard<'_, Tenant>, GraphError> {
@@ -170,6 +179,17 @@ impl IntoResponse for GraphError {
 pub fn router(state: SharedEntra) -> Router {
     Router::new()
         .route("/login/{tenant}/oauth2/v2.0/token", post(token_handler))
+        .route(
+            "/login/{tenant}/v2.0/.well-known/openid-configuration",
+            get(oidc::discovery),
+        )
+        .route(
+            "/login/{tenant}/oauth2/v2.0/authorize",
+            get(oidc::authorize).post(oidc::login),
+        )
+        .route("/login/{tenant}/discovery/v2.0/keys", get(oidc::jwks))
+        .route("/login/{tenant}/oauth2/v2.0/logout", get(oidc::logout))
+        .route("/graph/oidc/userinfo", get(oidc::userinfo))
         .route("/graph/v1.0/{*path}", any(graph_handler))
         .route("/_sandbox/entra/provisioning/run", post(run_provisioning))
         .route(
@@ -212,7 +232,11 @@ async fn set_provisioning_token(State(state): State<SharedEntra>, body: Bytes) -
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct NewApp {
+    #[serde(default)]
     permissions: Vec<String>,
+    /// Sign-in redirect URIs (also allowed after sign-out).
+    #[serde(default)]
+    redirect_uris: Vec<String>,
 }
 
 /// `POST /_sandbox/entra/apps {"permissions": [...]}`: registers an app with those application
@@ -223,7 +247,7 @@ async fn register_app(State(state): State<SharedEntra>, body: Bytes) -> Response
             let permissions: Vec<&str> = app.permissions.iter().map(String::as_str).collect();
             (
                 StatusCode::CREATED,
-                axum::Json(state.tokens.register(&permissions)),
+                axum::Json(state.tokens.register(&permissions, &app.redirect_uris)),
             )
                 .into_response()
         }
@@ -269,11 +293,20 @@ async fn token_handler(
         return fault;
     }
     let form: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
-    let tenant_ok = {
-        let t = state.tenant.read();
-        t.map(|t| tenant == t.tenant_id || tenant.eq_ignore_ascii_case(&t.domain))
-            .unwrap_or(false)
-    };
+    let tenant_id = state.tenant.read().ok().and_then(|t| {
+        (tenant == t.tenant_id || tenant.eq_ignore_ascii_case(&t.domain))
+            .then(|| t.tenant_id.clone())
+    });
+    let authorization_code = form
+        .iter()
+        .any(|(k, v)| k == "grant_type" && v == "authorization_code");
+    if let (Some(tenant_id), true) = (&tenant_id, authorization_code) {
+        return match oidc::exchange(&state, tenant_id, &headers, &form) {
+            Ok(body) => (StatusCode::OK, axum::Json(body)).into_response(),
+            Err(e) => e.into_response(),
+        };
+    }
+    let tenant_ok = tenant_id.is_some();
     match token::token_endpoint(
         &state.tokens,
         tenant_ok,

@@ -81,6 +81,26 @@ pub struct ServicePrincipal {
     pub assignments: Vec<AppRoleAssignment>,
 }
 
+/// Someone to sign in as on the emulated IdP's login page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Persona {
+    /// Stable key: `security-admin`, `team-lead`, `auditor`, `developer`, `many-groups`.
+    pub key: &'static str,
+    /// What the login page says they are.
+    pub label: &'static str,
+    /// Position in [`Tenant::users`].
+    pub user: u32,
+    /// App roles of Tessera's app registration in the `roles` claim.
+    pub roles: Vec<String>,
+    /// The ID token carries `_claim_names`/`_claim_sources` instead of `groups`, as Entra does
+    /// for members of more than 200 groups.
+    pub groups_overage: bool,
+}
+
+/// Tessera's app roles as an Entra app registration would define them.
+pub const ROLE_SECURITY_ADMIN: &str = "Tessera.SecurityAdmin";
+pub const ROLE_AUDITOR: &str = "Tessera.Auditor";
+
 /// Why a Graph write was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TenantError {
@@ -98,6 +118,8 @@ pub struct Tenant {
     pub users: Vec<GraphUser>,
     pub groups: Vec<GraphGroup>,
     pub service_principal: ServicePrincipal,
+    /// Who the login page offers (see [`Persona`]).
+    pub personas: Vec<Persona>,
     user_index: HashMap<String, u32>,
     group_index: HashMap<String, u32>,
     /// (group, user) pairs, for membership checks without scanning a group's members.
@@ -212,12 +234,14 @@ impl Tenant {
             .enumerate()
             .flat_map(|(g, group)| group.members.iter().map(move |&u| (g as u32, u)))
             .collect();
+        let personas = choose_personas(org, &person_to_user, &users);
         Self {
             tenant_id,
             domain: org.spec.domain.clone(),
             users,
             groups,
             service_principal,
+            personas,
             user_index,
             group_index,
             pairs,
@@ -306,4 +330,106 @@ impl Tenant {
 pub struct Scope {
     pub users: Vec<u32>,
     pub groups: Vec<u32>,
+}
+
+/// The seeded people the login page offers: a security admin (head of Security, else of the
+/// first department), a team lead (the owner of the first team), an auditor (someone in
+/// Finance, else outside the developer departments), a developer holding a seat, and a
+/// developer whose token overflows its groups.
+fn choose_personas(
+    org: &Organisation,
+    person_to_user: &[Option<u32>],
+    users: &[GraphUser],
+) -> Vec<Persona> {
+    let usable = |p: usize| {
+        let person = &org.people[p];
+        !person.deleted
+            && person.enabled
+            && !org.planted.unprovisionable_people.contains(&person.idp_id)
+    };
+    let owners: HashSet<usize> = org
+        .groups
+        .iter()
+        .flat_map(|g| g.owners.iter().copied())
+        .collect();
+    let mut taken: HashSet<usize> = HashSet::new();
+    let mut pick = |candidates: Vec<usize>| -> Option<usize> {
+        let p = candidates
+            .into_iter()
+            .find(|&p| usable(p) && !taken.contains(&p))?;
+        taken.insert(p);
+        Some(p)
+    };
+    let people = 0..org.people.len();
+    let admin = pick(
+        people
+            .clone()
+            .filter(|&p| org.people[p].department == "Security" && owners.contains(&p))
+            .chain(people.clone())
+            .collect(),
+    );
+    let lead = pick(
+        org.groups
+            .iter()
+            .filter(|g| g.kind == IdpGroupKind::Team)
+            .filter_map(|g| g.owners.first().copied())
+            .collect(),
+    );
+    let auditor = pick(
+        people
+            .clone()
+            .filter(|&p| org.people[p].department == "Finance" && !owners.contains(&p))
+            .chain(people.clone().filter(|p| !owners.contains(p)))
+            .collect(),
+    );
+    let q_members: Vec<usize> = org
+        .q_group()
+        .map(|q| org.groups[q].members.clone())
+        .unwrap_or_default();
+    let developers: Vec<usize> = q_members
+        .iter()
+        .copied()
+        .filter(|p| !owners.contains(p))
+        .collect();
+    let developer = pick(developers.clone());
+    let many_groups = pick(developers);
+    let entries = [
+        (
+            "security-admin",
+            "Security admin",
+            admin,
+            vec![ROLE_SECURITY_ADMIN.to_string()],
+            false,
+        ),
+        ("team-lead", "Team lead", lead, Vec::<String>::new(), false),
+        (
+            "auditor",
+            "Auditor",
+            auditor,
+            vec![ROLE_AUDITOR.to_string()],
+            false,
+        ),
+        ("developer", "Developer", developer, Vec::new(), false),
+        (
+            "many-groups",
+            "Developer in more than 200 groups (groups overage)",
+            many_groups,
+            Vec::new(),
+            true,
+        ),
+    ];
+    entries
+        .into_iter()
+        .filter_map(|(key, label, person, roles, groups_overage)| {
+            let user = person_to_user.get(person?).copied().flatten()?;
+            users.get(user as usize)?;
+            Some(Persona {
+                key,
+                label,
+                user,
+                roles,
+                groups_overage,
+            })
+        })
+        .collect()
 }

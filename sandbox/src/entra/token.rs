@@ -45,6 +45,9 @@ pub struct AppCredentials {
 struct Registered {
     secret_digest: [u8; 32],
     permissions: Vec<String>,
+    /// Where sign-in (authorization code) answers may go; also the allowed post-logout
+    /// redirects.
+    redirect_uris: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -92,12 +95,13 @@ impl TokenRefusal {
 impl Tokens {
     /// Registers an app with `permissions` (application permissions, admin-consented) and
     /// returns its credentials; the secret is shown only here.
-    pub fn register(&self, permissions: &[&str]) -> AppCredentials {
+    pub fn register(&self, permissions: &[&str], redirect_uris: &[String]) -> AppCredentials {
         let client_id = uuid::Uuid::new_v4().hyphenated().to_string();
         let client_secret = random_secret(2);
         let registered = Registered {
             secret_digest: Sha256::digest(client_secret.as_bytes()).into(),
             permissions: permissions.iter().map(|p| p.to_string()).collect(),
+            redirect_uris: redirect_uris.to_vec(),
         };
         if let Ok(mut apps) = self.apps.write() {
             apps.insert(client_id.clone(), registered);
@@ -109,13 +113,19 @@ impl Tokens {
         }
     }
 
-    /// Checks a client's id and secret and issues a token.
-    fn issue(
+    /// Whether `client_id` is registered with `redirect_uri` (None: no such client).
+    pub fn redirect_allowed(&self, client_id: &str, redirect_uri: &str) -> Option<bool> {
+        let apps = self.apps.read().ok()?;
+        let app = apps.get(client_id)?;
+        Some(app.redirect_uris.iter().any(|u| u == redirect_uri))
+    }
+
+    /// Checks a client's id and secret; answers its granted permissions.
+    pub fn authenticate(
         &self,
         client_id: &str,
         client_secret: &str,
-        now: DateTime<Utc>,
-    ) -> Result<String, TokenEndpointError> {
+    ) -> Result<Vec<String>, TokenEndpointError> {
         let apps = self.apps.read().map_err(|_| TokenEndpointError::server())?;
         let Some(app) = apps.get(client_id) else {
             return Err(TokenEndpointError::new(
@@ -136,10 +146,21 @@ impl Tokens {
                 "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app.".into(),
             ));
         }
+        Ok(app.permissions.clone())
+    }
+
+    /// Checks a client's id and secret and issues an app token.
+    fn issue(
+        &self,
+        client_id: &str,
+        client_secret: &str,
+        now: DateTime<Utc>,
+    ) -> Result<String, TokenEndpointError> {
+        let permissions = self.authenticate(client_id, client_secret)?;
         let token = random_secret(3);
         let granted = Granted {
             client_id: client_id.to_string(),
-            permissions: app.permissions.clone(),
+            permissions,
             expires: now + Duration::seconds(TOKEN_LIFETIME_SECS),
         };
         if let Ok(mut issued) = self.issued.write() {
@@ -181,7 +202,7 @@ pub struct TokenEndpointError {
 }
 
 impl TokenEndpointError {
-    fn new(status: StatusCode, error: &'static str, code: u32, description: String) -> Self {
+    pub fn new(status: StatusCode, error: &'static str, code: u32, description: String) -> Self {
         Self {
             status,
             error,
@@ -276,7 +297,27 @@ pub fn token_endpoint(
             ),
         ));
     }
-    // client_secret_basic (RFC 6749 §2.3.1: both parts form-urlencoded) or client_secret_post.
+    let (client_id, client_secret) = client_auth(headers, form)?;
+    let token = tokens.issue(&client_id, &client_secret, now)?;
+    Ok(json!({
+        "token_type": "Bearer",
+        "expires_in": TOKEN_LIFETIME_SECS,
+        "ext_expires_in": TOKEN_LIFETIME_SECS,
+        "access_token": token,
+    }))
+}
+
+/// The client's id and secret: client_secret_basic (RFC 6749 §2.3.1, both parts
+/// form-urlencoded) or client_secret_post.
+pub fn client_auth(
+    headers: &HeaderMap,
+    form: &[(String, String)],
+) -> Result<(String, String), TokenEndpointError> {
+    let field = |name: &str| {
+        form.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
     let basic = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -287,33 +328,22 @@ pub fn token_endpoint(
             let (id, secret) = pair.split_once(':')?;
             Some((form_urlencoded_decode(id), form_urlencoded_decode(secret)))
         });
-    let (client_id, client_secret) = match (basic, field("client_id"), field("client_secret")) {
-        (Some(pair), _, _) => pair,
-        (None, Some(id), Some(secret)) => (id.to_string(), secret.to_string()),
-        (None, Some(_), None) => {
-            return Err(TokenEndpointError::new(
-                StatusCode::UNAUTHORIZED,
-                "invalid_client",
-                7000218,
-                "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.".into(),
-            ));
-        }
-        (None, None, _) => {
-            return Err(TokenEndpointError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
-                900144,
-                "The request body must contain the following parameter: 'client_id'.".into(),
-            ));
-        }
-    };
-    let token = tokens.issue(&client_id, &client_secret, now)?;
-    Ok(json!({
-        "token_type": "Bearer",
-        "expires_in": TOKEN_LIFETIME_SECS,
-        "ext_expires_in": TOKEN_LIFETIME_SECS,
-        "access_token": token,
-    }))
+    match (basic, field("client_id"), field("client_secret")) {
+        (Some(pair), _, _) => Ok(pair),
+        (None, Some(id), Some(secret)) => Ok((id.to_string(), secret.to_string())),
+        (None, Some(_), None) => Err(TokenEndpointError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            7000218,
+            "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.".into(),
+        )),
+        (None, None, _) => Err(TokenEndpointError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            900144,
+            "The request body must contain the following parameter: 'client_id'.".into(),
+        )),
+    }
 }
 
 /// `application/x-www-form-urlencoded` decoding of one component (`+` is a space).

@@ -7,6 +7,7 @@ mod entra;
 mod faults;
 mod identitystore;
 mod limits;
+mod oidc;
 mod scim;
 mod scim_tester;
 mod seed;
