@@ -16,16 +16,21 @@
 //! - [`scim`]: Identity Center's SCIM endpoint over the same directory, with its bearer tokens.
 //!
 //! - [`entra`]: Entra ID — the token endpoint for apps, Microsoft Graph over the organisation's
-//!   IdP side, and the provisioning job that carries it into Identity Center through SCIM.
+//!   IdP side, the provisioning job that carries it into Identity Center through SCIM, and
+//!   OpenID Connect sign-in.
 //!
-//! Next (see ARCHITECTURE.md): PingOne, OIDC sign-in, activity reports.
+//! - [`activity`] and [`s3`]: Q Developer's daily user activity reports, served by a minimal S3.
+//!
+//! Next (see ARCHITECTURE.md): PingOne.
 
+pub mod activity;
 pub mod aws;
 pub mod directory;
 pub mod entra;
 pub mod expect;
 pub mod faults;
 pub mod instance;
+pub mod s3;
 pub mod scim;
 pub mod seed;
 pub mod server;

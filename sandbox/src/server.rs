@@ -49,6 +49,9 @@ pub struct SandboxConfig {
     /// Where the emulated IdP may send people back after sign-in (and sign-out): the redirect
     /// URIs of the app registration [`RunningEntra::app`] describes.
     pub sign_in_redirect_uris: Vec<String>,
+    /// Where the S3 endpoint serving Q Developer's activity reports listens (its own port, as
+    /// S3 is its own host); only for a whole organisation.
+    pub s3_listen: SocketAddr,
 }
 
 /// Age of the SCIM token the Entra provisioning job holds at start: eleven months of its
@@ -64,6 +67,7 @@ impl Default for SandboxConfig {
             scim_tenant: None,
             provisioning_every: StdDuration::from_secs(40 * 60),
             graph_per_second: NonZeroU32::MIN.saturating_add(149),
+            s3_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             sign_in_redirect_uris: vec![
                 "http://127.0.0.1:3000/auth/callback".to_string(),
                 "http://127.0.0.1:3000/".to_string(),
@@ -77,8 +81,16 @@ pub struct RunningSandbox {
     addr: SocketAddr,
     state: SharedAwsState,
     entra: Option<RunningEntra>,
+    s3: Option<RunningS3>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+}
+
+/// The S3 endpoint of a sandbox started from a whole organisation.
+pub struct RunningS3 {
+    pub addr: SocketAddr,
+    pub state: crate::s3::SharedS3,
+    shutdown: Option<oneshot::Sender<()>>,
 }
 
 /// The emulated Entra tenant of a sandbox started from a whole organisation.
@@ -135,9 +147,12 @@ impl RunningSandbox {
         let addr = config.listen;
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let entra = match org {
-            Some(org) => Some(start_entra(&org, &state, addr, &config)?),
-            None => None,
+        let (entra, s3) = match org {
+            Some(org) => (
+                Some(start_entra(&org, &state, addr, &config)?),
+                Some(start_s3(&org, &state, &config).await?),
+            ),
+            None => (None, None),
         };
         let mut app = Router::new()
             .route("/", post(crate::aws::handle))
@@ -177,6 +192,7 @@ impl RunningSandbox {
             addr,
             state,
             entra,
+            s3,
             shutdown: Some(tx),
             task: Some(task),
         })
@@ -205,6 +221,17 @@ impl RunningSandbox {
     /// The Entra tenant, when started with [`RunningSandbox::start_organisation`].
     pub fn entra(&self) -> Option<&RunningEntra> {
         self.entra.as_ref()
+    }
+
+    /// The S3 endpoint URL serving the activity reports (path-style), when started with
+    /// [`RunningSandbox::start_organisation`].
+    pub fn s3_endpoint(&self) -> Option<String> {
+        self.s3.as_ref().map(|s| format!("http://{}", s.addr))
+    }
+
+    /// The activity reports and their bucket.
+    pub fn activity(&self) -> Option<&crate::activity::ActivityReports> {
+        self.s3.as_ref().map(|s| &s.state.reports)
     }
 
     /// Base URL standing for `https://login.microsoftonline.com`.
@@ -237,6 +264,9 @@ impl RunningSandbox {
         if let Some(entra) = &self.entra {
             entra.schedule.abort();
         }
+        if let Some(tx) = self.s3.as_mut().and_then(|s| s.shutdown.take()) {
+            let _ = tx.send(());
+        }
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -250,6 +280,9 @@ impl Drop for RunningSandbox {
     fn drop(&mut self) {
         if let Some(entra) = &self.entra {
             entra.schedule.abort();
+        }
+        if let Some(tx) = self.s3.as_mut().and_then(|s| s.shutdown.take()) {
+            let _ = tx.send(());
         }
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
@@ -301,6 +334,42 @@ fn start_entra(
     Ok((entra, app))
 }
 
+/// The activity reports of `org`, up to yesterday on the sandbox clock, on their own port.
+async fn start_s3(
+    org: &Organisation,
+    state: &SharedAwsState,
+    config: &SandboxConfig,
+) -> std::io::Result<RunningS3> {
+    let reports =
+        crate::activity::ActivityReports::from_organisation(org, state.clock.now().date_naive());
+    let s3 = Arc::new(crate::s3::S3State {
+        reports,
+        credentials: config.credentials.clone(),
+        faults: state.faults.clone(),
+        clock: state.clock.clone(),
+    });
+    let listener = tokio::net::TcpListener::bind(config.s3_listen).await?;
+    let addr = listener.local_addr()?;
+    let (tx, rx) = oneshot::channel::<()>();
+    let app = crate::s3::router(s3.clone());
+    tokio::spawn(async move {
+        let shutdown = async {
+            let _ = rx.await;
+        };
+        if let Err(e) = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
+            tracing::error!(error = %e, "sandbox S3 stopped with an error");
+        }
+    });
+    Ok(RunningS3 {
+        addr,
+        state: s3,
+        shutdown: Some(tx),
+    })
+}
+
 // ---- control API: loopback-only test controls, no authentication ------------------------------
 
 async fn get_faults(State(state): State<SharedAwsState>) -> Response {
@@ -319,6 +388,7 @@ async fn put_fault(
 ) -> Response {
     let mut known: Vec<&str> = Service::ALL.iter().map(|s| s.fault_key()).collect();
     known.push(crate::entra::FAULT_KEY);
+    known.push(crate::s3::FAULT_KEY);
     if !known.contains(&service.as_str()) {
         return control_error(format!("unknown service {service:?}; one of {known:?}"));
     }

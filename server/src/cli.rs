@@ -210,4 +210,16 @@ fn print_sandbox_lines(sandbox: &startup::DemoSandbox) {
         "            Entra provisions its scope into Identity Center over SCIM every {} s",
         sandbox.provisioning_every_secs
     );
+    if let (Some(endpoint), Some(reports)) =
+        (sandbox.running.s3_endpoint(), sandbox.running.activity())
+    {
+        println!(
+            "            Q Developer activity reports: s3://{}/{}/ on S3 endpoint {} (path-style, same keys), {} seat holders, {} days",
+            reports.bucket,
+            reports.prefix,
+            endpoint,
+            reports.holders.len(),
+            sandbox::activity::DAYS
+        );
+    }
 }

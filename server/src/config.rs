@@ -72,6 +72,8 @@ pub struct SandboxSection {
     /// Seconds between the emulated Entra ID's provisioning cycles (the real service: about
     /// 40 minutes; the demo is quicker so changes are seen while you watch).
     pub provisioning_every_secs: u64,
+    /// Where the emulated S3 serving Q Developer's activity reports listens.
+    pub s3_listen: SocketAddr,
 }
 
 impl Default for SandboxSection {
@@ -80,6 +82,7 @@ impl Default for SandboxSection {
             org: "demo".to_string(),
             aws_listen: SocketAddr::from(([127, 0, 0, 1], 4510)),
             provisioning_every_secs: 30,
+            s3_listen: SocketAddr::from(([127, 0, 0, 1], 4511)),
         }
     }
 }

@@ -220,6 +220,7 @@ pub async fn start_sandbox(config: &Config) -> Result<DemoSandbox, StartupError>
         listen: config.sandbox.aws_listen,
         credentials: credentials.clone(),
         provisioning_every: std::time::Duration::from_secs(config.sandbox.provisioning_every_secs),
+        s3_listen: config.sandbox.s3_listen,
         ..sandbox::server::SandboxConfig::default()
     };
     let directory = &org.identity_center;
@@ -233,8 +234,8 @@ pub async fn start_sandbox(config: &Config) -> Result<DemoSandbox, StartupError>
         .await
         .map_err(|e| {
             StartupError::Sandbox(format!(
-                "cannot listen on {} ({e}); set sandbox.aws_listen (TESSERA_SANDBOX__AWS_LISTEN) to a free address",
-                config.sandbox.aws_listen
+                "cannot listen on {} or {} ({e}); set sandbox.aws_listen and sandbox.s3_listen (TESSERA_SANDBOX__AWS_LISTEN, TESSERA_SANDBOX__S3_LISTEN) to free addresses",
+                config.sandbox.aws_listen, config.sandbox.s3_listen
             ))
         })?;
     let scim_token = running

@@ -32,7 +32,7 @@ pub async fn start_with(config: SandboxConfig) -> Fixture {
     }
 }
 
-fn http_client() -> SharedHttpClient {
+pub fn http_client() -> SharedHttpClient {
     aws_smithy_http_client::Builder::new()
         .tls_provider(Provider::Rustls(CryptoMode::Ring))
         .build_https()

@@ -1,6 +1,7 @@
 //! The sandbox's integration tests, in one binary to keep link time down.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod activity;
 mod common;
 mod contract;
 mod entra;
