@@ -6,9 +6,13 @@
 //!   its assignments, users, groups, memberships) into a [`domain::snapshot::Snapshot`] with the
 //!   official aws-sdk-identitystore and aws-sdk-ssoadmin clients, at the speed the API quotas
 //!   allow.
+//! - [`entra`]: reads Entra ID's provisioning scope for the Identity Center app (Microsoft
+//!   Graph over reqwest, app token from the client-credentials grant) into a
+//!   [`domain::drift::IdpScope`].
 //! - [`pace`]: keeps one API at its quota, slowing down when the service throttles.
 //! - [`progress`]: what a read has done so far, for a progress bar.
 
+pub mod entra;
 pub mod identity_center;
 pub mod pace;
 pub mod progress;

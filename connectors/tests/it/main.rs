@@ -2,4 +2,5 @@
 //! against the sandbox.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod entra;
 mod identity_center;

@@ -1,0 +1,486 @@
+//! Entra ID's provisioning scope for the "AWS IAM Identity Center" enterprise app, read through
+//! Microsoft Graph v1.0: the users and groups assigned to the app (`appRoleAssignedTo`), groups
+//! expanded through their members, with the attributes the app maps. That is what Identity
+//! Center should hold, so drift compares it with a snapshot.
+//!
+//! The app token comes from the client-credentials grant (the `oauth2` crate) and is reused
+//! until five minutes before it expires. Every Graph call is retried with backoff and jitter on
+//! 429, 5xx and transport errors, honouring `Retry-After` (`backon`). Pages follow
+//! `@odata.nextLink`. Only the base URLs differ for the sandbox.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use backon::{ExponentialBuilder, Retryable};
+use domain::drift::{IdpScope, ScopeGroup, ScopeUser};
+use futures_util::{StreamExt, TryStreamExt, stream};
+use oauth2::basic::BasicClient;
+use oauth2::{ClientId, ClientSecret, Scope, TokenResponse, TokenUrl};
+use serde::Deserialize;
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+/// The scope of an app token for Graph.
+pub const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
+
+/// Where and how to reach the tenant.
+#[derive(Clone)]
+pub struct EntraSettings {
+    /// Directory (tenant) id, or a verified domain.
+    pub tenant: String,
+    pub client_id: String,
+    pub client_secret: String,
+    /// `https://login.microsoftonline.com` (the sandbox: `http://127.0.0.1:4510/login`).
+    pub login_url: String,
+    /// `https://graph.microsoft.com` (the sandbox: `http://127.0.0.1:4510/graph`).
+    pub graph_url: String,
+    /// The enterprise app's display name.
+    pub app_display_name: String,
+    /// Group member pages read at once.
+    pub concurrency: usize,
+    /// Attempts per Graph call (first try included).
+    pub attempts: usize,
+}
+
+impl std::fmt::Debug for EntraSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EntraSettings")
+            .field("tenant", &self.tenant)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .field("login_url", &self.login_url)
+            .field("graph_url", &self.graph_url)
+            .field("app_display_name", &self.app_display_name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EntraSettings {
+    /// Entra's public endpoints, the gallery app's name, eight member reads at once.
+    pub fn new(tenant: &str, client_id: &str, client_secret: &str) -> Self {
+        Self {
+            tenant: tenant.to_string(),
+            client_id: client_id.to_string(),
+            client_secret: client_secret.to_string(),
+            login_url: "https://login.microsoftonline.com".into(),
+            graph_url: "https://graph.microsoft.com".into(),
+            app_display_name: "AWS IAM Identity Center".into(),
+            concurrency: 8,
+            attempts: 6,
+        }
+    }
+}
+
+/// What went wrong, in words an admin can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum EntraError {
+    #[error(
+        "Entra ID refused the app's credentials ({0}); check the tenant, client id and client secret (secrets expire: make a new one under Certificates & secrets)"
+    )]
+    Credentials(String),
+    #[error(
+        "Microsoft Graph refused {what}: {message}; grant the app the application permission {needs} and give admin consent"
+    )]
+    Permission {
+        what: String,
+        message: String,
+        needs: &'static str,
+    },
+    #[error("no enterprise application named {0:?} in the tenant; set the app's display name")]
+    NoApp(String),
+    #[error("Microsoft Graph answered {what} with HTTP {status} {code}: {message}")]
+    Call {
+        what: String,
+        status: u16,
+        code: String,
+        message: String,
+    },
+    #[error("Microsoft Graph did not answer {what} after {attempts} attempts: {last}")]
+    Unavailable {
+        what: String,
+        attempts: usize,
+        last: String,
+    },
+    #[error("Microsoft Graph sent something that is not what its reference describes ({0})")]
+    Malformed(String),
+    #[error("the read was cancelled")]
+    Cancelled,
+}
+
+/// One failed attempt, before retries decide.
+#[derive(Debug)]
+enum Attempt {
+    Throttled {
+        retry_after: Option<Duration>,
+        detail: String,
+    },
+    Transient(String),
+    Final(EntraError),
+}
+
+impl Attempt {
+    fn retryable(&self) -> bool {
+        !matches!(self, Attempt::Final(_))
+    }
+}
+
+#[derive(Deserialize)]
+struct GraphErrorBody {
+    error: GraphErrorDetail,
+}
+
+#[derive(Deserialize)]
+struct GraphErrorDetail {
+    code: String,
+    message: String,
+}
+
+/// Reads the IdP's provisioning scope for the Identity Center app. Implemented over HTTP by
+/// [`EntraReader`] (PingOne's reader will be the second); the sandbox serves the same protocol.
+pub trait IdpScopeSource {
+    fn read_scope(
+        &self,
+        cancel: &CancellationToken,
+    ) -> impl Future<Output = Result<IdpScope, EntraError>> + Send;
+}
+
+/// Reads the provisioning scope of the Identity Center app.
+pub struct EntraReader {
+    settings: EntraSettings,
+    http: reqwest::Client,
+    oauth: oauth2::reqwest::Client,
+    token: tokio::sync::Mutex<Option<(String, Instant)>>,
+}
+
+impl std::fmt::Debug for EntraReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EntraReader")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The properties read for each member (what the app's mappings use).
+const USER_SELECT: &str = "id,userPrincipalName,displayName,mail,accountEnabled";
+
+impl EntraReader {
+    pub fn new(settings: EntraSettings) -> Result<Self, EntraError> {
+        let build = |b: reqwest::ClientBuilder| {
+            b.timeout(Duration::from_secs(30))
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(|e| EntraError::Malformed(format!("cannot build the HTTP client: {e}")))
+        };
+        Ok(Self {
+            http: build(reqwest::Client::builder())?,
+            oauth: build(oauth2::reqwest::Client::builder())?,
+            settings,
+            token: tokio::sync::Mutex::new(None),
+        })
+    }
+
+    /// An app token, fetched again five minutes before it expires.
+    async fn token(&self) -> Result<String, EntraError> {
+        let mut cached = self.token.lock().await;
+        if let Some((token, until)) = cached.as_ref()
+            && Instant::now() + Duration::from_secs(300) < *until
+        {
+            return Ok(token.clone());
+        }
+        let token_url = format!(
+            "{}/{}/oauth2/v2.0/token",
+            self.settings.login_url.trim_end_matches('/'),
+            self.settings.tenant
+        );
+        let client = BasicClient::new(ClientId::new(self.settings.client_id.clone()))
+            .set_client_secret(ClientSecret::new(self.settings.client_secret.clone()))
+            .set_token_uri(
+                TokenUrl::new(token_url).map_err(|e| EntraError::Credentials(e.to_string()))?,
+            );
+        let response = client
+            .exchange_client_credentials()
+            .add_scope(Scope::new(GRAPH_SCOPE.into()))
+            .request_async(&self.oauth)
+            .await
+            .map_err(|e| match e {
+                // The identity platform answered with an OAuth error: the credentials are wrong.
+                oauth2::RequestTokenError::ServerResponse(_) => {
+                    EntraError::Credentials(oauth_error(&e))
+                }
+                // No answer, or not an OAuth one (an outage page, a 5xx): try again later.
+                other => EntraError::Unavailable {
+                    what: "the token endpoint".into(),
+                    attempts: 1,
+                    last: other.to_string(),
+                },
+            })?;
+        let secret = response.access_token().secret().clone();
+        let lifetime = response.expires_in().unwrap_or(Duration::from_secs(3599));
+        *cached = Some((secret.clone(), Instant::now() + lifetime));
+        Ok(secret)
+    }
+
+    /// One Graph GET (absolute URL), retried; `what` and `needs` name it in errors.
+    async fn get(&self, url: &str, what: &str, needs: &'static str) -> Result<Value, EntraError> {
+        let attempt = || async {
+            let token = self.token().await.map_err(|e| match e {
+                EntraError::Unavailable { last, .. } => Attempt::Transient(last),
+                other => Attempt::Final(other),
+            })?;
+            let response = self
+                .http
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .map_err(|e| Attempt::Transient(e.to_string()))?;
+            let status = response.status();
+            let retry_after = response
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            let body = response
+                .text()
+                .await
+                .map_err(|e| Attempt::Transient(e.to_string()))?;
+            if status.is_success() {
+                return serde_json::from_str::<Value>(&body)
+                    .map_err(|e| Attempt::Final(EntraError::Malformed(format!("{what}: {e}"))));
+            }
+            let (code, message) = serde_json::from_str::<GraphErrorBody>(&body)
+                .map(|b| (b.error.code, b.error.message))
+                .unwrap_or_else(|_| (String::new(), body.chars().take(200).collect()));
+            Err(match status.as_u16() {
+                429 | 503 | 504 => Attempt::Throttled {
+                    retry_after,
+                    detail: format!("HTTP {status} {code}"),
+                },
+                500..=599 => Attempt::Transient(format!("HTTP {status} {code}: {message}")),
+                401 => {
+                    // A token Entra no longer accepts: drop it so the next try gets another.
+                    self.token.lock().await.take();
+                    Attempt::Transient(format!("HTTP 401 {code}: {message}"))
+                }
+                403 => Attempt::Final(EntraError::Permission {
+                    what: what.to_string(),
+                    message,
+                    needs,
+                }),
+                s => Attempt::Final(EntraError::Call {
+                    what: what.to_string(),
+                    status: s,
+                    code,
+                    message,
+                }),
+            })
+        };
+        let attempts = self.settings.attempts.max(1);
+        attempt
+            .retry(
+                ExponentialBuilder::default()
+                    .with_min_delay(Duration::from_millis(200))
+                    .with_max_delay(Duration::from_secs(30))
+                    .with_max_times(attempts - 1)
+                    .with_jitter(),
+            )
+            .sleep(tokio::time::sleep)
+            .when(Attempt::retryable)
+            .adjust(|e, backoff| match e {
+                Attempt::Throttled {
+                    retry_after: Some(wait),
+                    ..
+                } => Some(*wait),
+                _ => backoff,
+            })
+            .await
+            .map_err(|e| match e {
+                Attempt::Final(e) => e,
+                Attempt::Throttled { detail: last, .. } | Attempt::Transient(last) => {
+                    EntraError::Unavailable {
+                        what: what.to_string(),
+                        attempts,
+                        last,
+                    }
+                }
+            })
+    }
+
+    /// Every item of a collection, following `@odata.nextLink`.
+    async fn all(
+        &self,
+        first: String,
+        what: &str,
+        needs: &'static str,
+    ) -> Result<Vec<Value>, EntraError> {
+        let mut items = Vec::new();
+        let mut next = Some(first);
+        while let Some(url) = next {
+            let page = self.get(&url, what, needs).await?;
+            match page.get("value").and_then(Value::as_array) {
+                Some(values) => items.extend(values.iter().cloned()),
+                None => {
+                    return Err(EntraError::Malformed(format!(
+                        "{what}: a page without value"
+                    )));
+                }
+            }
+            next = page
+                .get("@odata.nextLink")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+        }
+        Ok(items)
+    }
+
+    fn graph(&self, path: &str) -> String {
+        format!(
+            "{}/v1.0/{path}",
+            self.settings.graph_url.trim_end_matches('/')
+        )
+    }
+
+    async fn read(&self) -> Result<IdpScope, EntraError> {
+        let name = self.settings.app_display_name.replace('\'', "''");
+        let filter: String = form_urlencoded::Serializer::new(String::new())
+            .append_pair("$filter", &format!("displayName eq '{name}'"))
+            .finish();
+        let apps = self
+            .all(
+                self.graph(&format!("servicePrincipals?{filter}")),
+                "the enterprise application",
+                "Application.Read.All",
+            )
+            .await?;
+        let sp_id = apps
+            .first()
+            .and_then(|sp| sp.get("id"))
+            .and_then(Value::as_str)
+            .ok_or_else(|| EntraError::NoApp(self.settings.app_display_name.clone()))?
+            .to_string();
+        let assignments = self
+            .all(
+                self.graph(&format!(
+                    "servicePrincipals/{sp_id}/appRoleAssignedTo?$top=999"
+                )),
+                "the app's assignments",
+                "Application.Read.All",
+            )
+            .await?;
+        let mut group_refs: Vec<(String, String)> = Vec::new();
+        let mut direct_users: Vec<String> = Vec::new();
+        for a in &assignments {
+            let kind = a.get("principalType").and_then(Value::as_str);
+            let id = a.get("principalId").and_then(Value::as_str);
+            let name = a
+                .get("principalDisplayName")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            match (kind, id) {
+                (Some("Group"), Some(id)) => group_refs.push((id.to_string(), name.to_string())),
+                (Some("User"), Some(id)) => direct_users.push(id.to_string()),
+                _ => {}
+            }
+        }
+        let concurrency = self.settings.concurrency.max(1);
+        let groups: Vec<(String, String, Vec<Value>)> = stream::iter(group_refs)
+            .map(|(id, name)| async move {
+                let members = self
+                    .all(
+                        self.graph(&format!(
+                            "groups/{id}/members?$select={USER_SELECT}&$top=999"
+                        )),
+                        &format!("the members of group {name}"),
+                        "GroupMember.Read.All",
+                    )
+                    .await?;
+                Ok::<_, EntraError>((id, name, members))
+            })
+            .buffer_unordered(concurrency)
+            .try_collect()
+            .await?;
+        let mut users: Vec<ScopeUser> = Vec::new();
+        let mut seen: HashMap<String, ()> = HashMap::new();
+        let mut add_user = |u: &Value| -> Option<String> {
+            // Members can be devices, contacts or nested groups; only users are provisioned.
+            if u.get("@odata.type")
+                .and_then(Value::as_str)
+                .is_some_and(|t| t != "#microsoft.graph.user")
+            {
+                return None;
+            }
+            let id = u.get("id")?.as_str()?.to_string();
+            if seen.insert(id.clone(), ()).is_none() {
+                users.push(ScopeUser {
+                    idp_id: id.clone(),
+                    user_name: str_of(u, "userPrincipalName"),
+                    display_name: str_of(u, "displayName"),
+                    email: u.get("mail").and_then(Value::as_str).map(str::to_string),
+                    enabled: u
+                        .get("accountEnabled")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(true),
+                });
+            }
+            Some(id)
+        };
+        let mut scope_groups = Vec::with_capacity(groups.len());
+        for (id, name, members) in &groups {
+            let member_ids = members.iter().filter_map(&mut add_user).collect();
+            scope_groups.push(ScopeGroup {
+                idp_id: id.clone(),
+                display_name: name.clone(),
+                members: member_ids,
+            });
+        }
+        for id in direct_users {
+            let user = self
+                .get(
+                    &self.graph(&format!("users/{id}?$select={USER_SELECT}")),
+                    "an assigned user",
+                    "User.Read.All",
+                )
+                .await?;
+            add_user(&user);
+        }
+        Ok(IdpScope {
+            users,
+            groups: scope_groups,
+        })
+    }
+}
+
+impl IdpScopeSource for EntraReader {
+    /// The users and groups in the app's provisioning scope (assigned users, assigned groups
+    /// and their user members, each user once). Cancelling stops the read where it is.
+    async fn read_scope(&self, cancel: &CancellationToken) -> Result<IdpScope, EntraError> {
+        tokio::select! {
+            () = cancel.cancelled() => Err(EntraError::Cancelled),
+            scope = self.read() => scope,
+        }
+    }
+}
+
+fn str_of(v: &Value, key: &str) -> String {
+    v.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The identity platform's words for a refused token request.
+fn oauth_error<RE: std::error::Error + 'static>(
+    e: &oauth2::RequestTokenError<RE, oauth2::basic::BasicErrorResponse>,
+) -> String {
+    match e {
+        oauth2::RequestTokenError::ServerResponse(r) => format!(
+            "{}{}",
+            r.error(),
+            r.error_description()
+                .map(|d| format!(": {}", d.lines().next().unwrap_or_default()))
+                .unwrap_or_default()
+        ),
+        other => other.to_string(),
+    }
+}
