@@ -3,7 +3,7 @@
 //! - `cargo xtask demo [--release]` — install what is missing, build the site, start the demo.
 //! - `cargo xtask test` — formatting, clippy, every Rust test (SQLite and PostgreSQL), the site
 //!   build and the Playwright suite in Debian's Chromium, with a timing summary.
-//! - `cargo xtask bench <snapshot|refresh|rules|seed|concurrency> [args]` — one benchmark, release build
+//! - `cargo xtask bench <snapshot|scope|refresh|rules|seed|concurrency> [args]` — one benchmark, release build
 //!   (figures go to BENCHMARKS.md).
 //! - `cargo xtask setup` — only install the tools (wasm target, cargo-leptos, wasm-bindgen-cli,
 //!   npm packages, Chromium, the Python peers moto and scim2-tester in a virtualenv).
@@ -55,7 +55,7 @@ fn print_help() {
         "cargo xtask <command>\n\n\
          \x20 demo [--release]  install missing tools, build the site, start the demo and print its URL\n\
          \x20 test              fmt, clippy, all Rust tests (SQLite + PostgreSQL), site build, Playwright\n\
-         \x20 bench <name> [..] run a benchmark: snapshot [demo|10k|large], refresh [demo|large], rules, seed, concurrency\n\
+         \x20 bench <name> [..] run a benchmark: snapshot [demo|10k|large], scope [demo|10k|large], refresh [demo|large], rules, seed, concurrency\n\
          \x20 setup             install the tools only (wasm target, cargo-leptos, wasm-bindgen-cli, npm, Chromium, moto, scim2-tester)\n"
     );
 }
@@ -63,15 +63,17 @@ fn print_help() {
 /// `cargo xtask bench <name> [args]`: each benchmark lives in the crate its data comes from.
 fn bench(root: &Path, args: &[String]) -> Result {
     let Some(name) = args.first() else {
-        return Err("name a benchmark: snapshot, refresh, rules, seed or concurrency".into());
+        return Err(
+            "name a benchmark: snapshot, scope, refresh, rules, seed or concurrency".into(),
+        );
     };
     let package = match name.as_str() {
-        "snapshot" => "connectors",
+        "snapshot" | "scope" => "connectors",
         "refresh" => "server",
         "rules" | "seed" | "concurrency" => "sandbox",
         other => {
             return Err(format!(
-                "unknown benchmark {other:?}; one of snapshot, refresh, rules, seed, concurrency"
+                "unknown benchmark {other:?}; one of snapshot, scope, refresh, rules, seed, concurrency"
             ));
         }
     };
