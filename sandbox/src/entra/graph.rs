@@ -315,6 +315,14 @@ pub fn route(state: &EntraState, req: &Request<'_>) -> Answer {
     let segments: Vec<&str> = req.path.trim_end_matches('/').split('/').collect();
     let get = req.method == Method::GET;
     match (segments.as_slice(), req.method) {
+        (["users", "delta"], _) if get => {
+            require(req.granted, READ_USERS)?;
+            users_delta(state, req)
+        }
+        (["groups", "delta"], _) if get => {
+            require(req.granted, READ_GROUPS)?;
+            groups_delta(state, req)
+        }
         (["users"], _) if get => {
             require(req.granted, READ_USERS)?;
             list_users(state, req)
@@ -549,6 +557,139 @@ fn member_error(e: TenantError) -> GraphError {
         ),
         TenantError::NotMember => not_found("member"),
     }
+}
+
+fn delta_token(position: usize) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("sandbox-delta:{position}"))
+}
+
+/// The position a `$deltatoken` stands for; None for an initial round.
+fn delta_since(query: &[(String, String)]) -> Result<Option<usize>, GraphError> {
+    let Some(token) = param(query, "$deltatoken") else {
+        return Ok(None);
+    };
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .ok()
+        .and_then(|raw| String::from_utf8(raw).ok())
+        .and_then(|s| s.strip_prefix("sandbox-delta:").map(str::to_string))
+        .and_then(|n| n.parse().ok())
+        .map(Some)
+        .ok_or_else(|| {
+            GraphError::bad_request(
+                "The $deltatoken is not valid; start a new round without one.".to_string(),
+            )
+        })
+}
+
+/// The last page of a delta round carries `@odata.deltaLink` instead of a next link.
+fn with_delta_link(mut body: Value, req: &Request<'_>, position: usize) -> Value {
+    if let Value::Object(o) = &mut body
+        && !o.contains_key("@odata.nextLink")
+    {
+        let mut link = format!(
+            "{}/{}?$deltatoken={}",
+            req.base,
+            req.path,
+            delta_token(position)
+        );
+        if let Some(select) = param(req.query, "$select") {
+            link.push_str(&format!(
+                "&$select={}",
+                utf8_percent_encode(select, QUERY_PART)
+            ));
+        }
+        o.insert("@odata.deltaLink".into(), json!(link));
+    }
+    body
+}
+
+/// `GET /users/delta`: every user in the first round; later rounds list users changed since
+/// the token (users only change outside Graph's reach in the sandbox, so none).
+fn users_delta(state: &EntraState, req: &Request<'_>) -> Answer {
+    let fields = select(req.query, USER_PROPERTIES, USER_DEFAULT, "user")?;
+    let since = delta_since(req.query)?;
+    let size = top(req.query, 100, 999)?;
+    let offset = skip(req.query)?;
+    let tenant = state.tenant()?;
+    let total = if since.is_some() {
+        0
+    } else {
+        tenant.users.len()
+    };
+    let body = page(req, "users", total, size, offset, |i| {
+        user_json(&tenant.users[i], &fields)
+    });
+    Ok((
+        StatusCode::OK,
+        Some(with_delta_link(body, req, tenant.delta_position())),
+    ))
+}
+
+fn member_ref(id: &str, removed: bool) -> Value {
+    let mut v = json!({"@odata.type": "#microsoft.graph.user", "id": id});
+    if removed && let Value::Object(o) = &mut v {
+        o.insert("@removed".into(), json!({"reason": "deleted"}));
+    }
+    v
+}
+
+/// `GET /groups/delta`: the first round lists every group with all its members in
+/// `members@delta`; later rounds list the groups whose members changed since the token, with
+/// only the changes (removed members carry `@removed`).
+fn groups_delta(state: &EntraState, req: &Request<'_>) -> Answer {
+    let fields = select(req.query, GROUP_PROPERTIES, GROUP_PROPERTIES, "group")?;
+    let since = delta_since(req.query)?;
+    let size = top(req.query, 100, 999)?;
+    let offset = skip(req.query)?;
+    let tenant = state.tenant()?;
+    let items: Vec<(u32, Vec<Value>)> = match since {
+        None => (0..tenant.groups.len() as u32)
+            .map(|g| {
+                let members = tenant
+                    .group(g)
+                    .map(|group| {
+                        group
+                            .members
+                            .iter()
+                            .filter_map(|&u| tenant.user(u))
+                            .map(|u| member_ref(&u.id, false))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                (g, members)
+            })
+            .collect(),
+        Some(position) => tenant
+            .member_deltas_since(position)
+            .into_iter()
+            .map(|(g, delta)| {
+                let id = |u: u32| tenant.user(u).map(|u| u.id.clone()).unwrap_or_default();
+                let members = delta
+                    .added
+                    .iter()
+                    .map(|&u| member_ref(&id(u), false))
+                    .chain(delta.removed.iter().map(|&u| member_ref(&id(u), true)))
+                    .collect();
+                (g, members)
+            })
+            .collect(),
+    };
+    let body = page(req, "groups", items.len(), size, offset, |i| {
+        let (g, members) = &items[i];
+        let mut v = tenant
+            .group(*g)
+            .map(|group| group_json(group, &fields))
+            .unwrap_or(Value::Null);
+        if let Value::Object(o) = &mut v {
+            o.insert("members@delta".into(), Value::Array(members.clone()));
+        }
+        v
+    });
+    Ok((
+        StatusCode::OK,
+        Some(with_delta_link(body, req, tenant.delta_position())),
+    ))
 }
 
 fn list_users(state: &EntraState, req: &Request<'_>) -> Answer {

@@ -124,6 +124,16 @@ pub struct Tenant {
     group_index: HashMap<String, u32>,
     /// (group, user) pairs, for membership checks without scanning a group's members.
     pairs: HashSet<(u32, u32)>,
+    /// Membership changes in order, for `groups/delta`: (group, user, added). A delta token is
+    /// a position in this log.
+    membership_log: Vec<(u32, u32, bool)>,
+}
+
+/// A group's membership changes since a delta token: members added and members removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MemberDelta {
+    pub added: Vec<u32>,
+    pub removed: Vec<u32>,
 }
 
 fn uuid_from(rng: &mut ChaCha8Rng) -> String {
@@ -245,6 +255,7 @@ impl Tenant {
             user_index,
             group_index,
             pairs,
+            membership_log: Vec::new(),
         }
     }
 
@@ -278,6 +289,7 @@ impl Tenant {
         if let Some(group) = self.groups.get_mut(g as usize) {
             group.members.push(u);
         }
+        self.membership_log.push((g, u, true));
         Ok(())
     }
 
@@ -295,7 +307,46 @@ impl Tenant {
         if let Some(group) = self.groups.get_mut(g as usize) {
             group.members.retain(|&m| m != u);
         }
+        self.membership_log.push((g, u, false));
         Ok(())
+    }
+
+    /// The current delta token: changes after it are what the next delta call returns.
+    pub fn delta_position(&self) -> usize {
+        self.membership_log.len()
+    }
+
+    /// Membership changes after `position`, per group (in group order), each (group, user)
+    /// pair netted: added then removed is no change.
+    pub fn member_deltas_since(&self, position: usize) -> Vec<(u32, MemberDelta)> {
+        let mut net: HashMap<(u32, u32), bool> = HashMap::new();
+        let mut first: HashMap<(u32, u32), bool> = HashMap::new();
+        for &(g, u, added) in self.membership_log.iter().skip(position) {
+            first.entry((g, u)).or_insert(added);
+            net.insert((g, u), added);
+        }
+        let mut by_group: std::collections::BTreeMap<u32, MemberDelta> = Default::default();
+        for ((g, u), added) in net {
+            // A pair whose first and last change differ in direction ends where it began.
+            let began_added = first.get(&(g, u)).copied().unwrap_or(added);
+            if began_added != added {
+                continue;
+            }
+            let entry = by_group.entry(g).or_default();
+            if added {
+                entry.added.push(u);
+            } else {
+                entry.removed.push(u);
+            }
+        }
+        by_group
+            .into_iter()
+            .map(|(g, mut d)| {
+                d.added.sort_unstable();
+                d.removed.sort_unstable();
+                (g, d)
+            })
+            .collect()
     }
 
     /// Users and groups in provisioning scope: assigned users, assigned groups and their

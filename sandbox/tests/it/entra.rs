@@ -665,3 +665,100 @@ async fn graph_throttles_with_retry_after() {
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(r.headers().contains_key("retry-after"));
 }
+
+#[tokio::test]
+async fn groups_delta_gives_every_member_first_then_only_the_changes() {
+    let e = start().await;
+    let token = e.token().await;
+    // First round, in pages: every group with all its members.
+    let mut url = e.url("groups/delta?$select=id,displayName&$top=7");
+    let mut groups = Vec::new();
+    let delta_link = loop {
+        let (status, body) = e.get_with(&token, &url).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        groups.extend(body["value"].as_array().unwrap().iter().cloned());
+        if let Some(next) = body["@odata.nextLink"].as_str() {
+            assert!(body.get("@odata.deltaLink").is_none());
+            url = next.to_string();
+        } else {
+            break body["@odata.deltaLink"].as_str().unwrap().to_string();
+        }
+    };
+    assert_eq!(groups.len(), e.org.groups.len());
+    let memberships: usize = groups
+        .iter()
+        .map(|g| g["members@delta"].as_array().unwrap().len())
+        .sum();
+    let seeded: usize = e.org.groups.iter().map(|g| g.members.len()).sum();
+    assert_eq!(memberships, seeded);
+    assert!(delta_link.contains("$deltatoken="), "{delta_link}");
+
+    // Nothing changed: an empty round.
+    let (_, body) = e.get_with(&token, &delta_link).await;
+    assert_eq!(body["value"], json!([]));
+
+    // One member added to the Q group, one removed from a team.
+    let q = &e.org.groups[e.org.q_group().unwrap()];
+    let newcomer = e
+        .org
+        .people
+        .iter()
+        .enumerate()
+        .find(|(p, person)| !person.deleted && !q.members.contains(p))
+        .map(|(_, person)| person.idp_id.clone())
+        .unwrap();
+    let team = e
+        .org
+        .groups
+        .iter()
+        .find(|g| g.display_name.starts_with("team-") && g.members.len() > 1)
+        .unwrap();
+    let leaving = e.org.people[*team.members.last().unwrap()].idp_id.clone();
+    let r = e
+        .http
+        .post(e.url(&format!("groups/{}/members/$ref", q.idp_id)))
+        .bearer_auth(&token)
+        .json(&json!({"@odata.id": format!("https://graph.microsoft.com/v1.0/directoryObjects/{newcomer}")}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let r = e
+        .http
+        .delete(e.url(&format!("groups/{}/members/{leaving}/$ref", team.idp_id)))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+
+    let (_, body) = e.get_with(&token, &delta_link).await;
+    let changed = body["value"].as_array().unwrap();
+    assert_eq!(changed.len(), 2, "{body}");
+    let of = |id: &str| changed.iter().find(|g| g["id"] == id).unwrap()["members@delta"].clone();
+    assert_eq!(
+        of(&q.idp_id),
+        json!([{"@odata.type": "#microsoft.graph.user", "id": newcomer}])
+    );
+    assert_eq!(
+        of(&team.idp_id),
+        json!([{"@odata.type": "#microsoft.graph.user", "id": leaving, "@removed": {"reason": "deleted"}}])
+    );
+    // The new delta link starts after these changes.
+    let next = body["@odata.deltaLink"].as_str().unwrap();
+    let (_, body) = e.get_with(&token, next).await;
+    assert_eq!(body["value"], json!([]));
+
+    // users/delta: everyone in the first round; a bad token is refused.
+    let (status, body) = e.get_with(&token, &e.url("users/delta?$top=999")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body["value"].as_array().unwrap().len(),
+        e.org.people.iter().filter(|p| !p.deleted).count()
+    );
+    assert!(body["@odata.deltaLink"].is_string());
+    let (status, _) = e
+        .get_with(&token, &e.url("groups/delta?$deltatoken=garbage"))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
