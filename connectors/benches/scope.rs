@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use connectors::entra::{EntraReader, EntraSettings, IdpScopeSource};
 use domain::drift::IdpScope;
-use sandbox::expect::scope_of;
+use sandbox::expect::{scope_of, sorted_scope};
 use sandbox::seed::{Organisation, SeedSpec};
 use sandbox::server::{RunningSandbox, SandboxConfig};
 use tokio_util::sync::CancellationToken;
@@ -22,15 +22,6 @@ use tokio_util::sync::CancellationToken;
 fn fail(what: &str, e: impl std::fmt::Display) -> ! {
     eprintln!("{what}: {e}");
     std::process::exit(1);
-}
-
-fn normalised(mut scope: IdpScope) -> IdpScope {
-    scope.users.sort_by(|a, b| a.idp_id.cmp(&b.idp_id));
-    scope.groups.sort_by(|a, b| a.idp_id.cmp(&b.idp_id));
-    for g in &mut scope.groups {
-        g.members.sort();
-    }
-    scope
 }
 
 async fn read(sandbox: &RunningSandbox, concurrency: usize) -> (IdpScope, f64) {
@@ -59,7 +50,7 @@ async fn read(sandbox: &RunningSandbox, concurrency: usize) -> (IdpScope, f64) {
 
 async fn run(spec: SeedSpec, quota: u32, sequential: bool) {
     let org = Organisation::generate(&spec).unwrap_or_else(|e| fail("seed", e));
-    let expected = normalised(scope_of(&org));
+    let expected = sorted_scope(scope_of(&org));
     let members: usize = expected.groups.iter().map(|g| g.members.len()).sum();
     let calls: usize = 1
         + expected.groups.len().div_ceil(999)
@@ -100,7 +91,7 @@ async fn run(spec: SeedSpec, quota: u32, sequential: bool) {
         println!(
             "  reader, {concurrency} groups at once: {t:.2} s, efficiency {:.3}, identical to seed: {}",
             bound / t,
-            normalised(scope) == expected
+            sorted_scope(scope) == expected
         );
         if concurrency == 16 {
             took = t;
@@ -111,7 +102,7 @@ async fn run(spec: SeedSpec, quota: u32, sequential: bool) {
         println!(
             "  one group at a time: {seq:.2} s = {:.1}x the default reader's (16 at once), identical: {}",
             seq / took,
-            normalised(scope) == expected
+            sorted_scope(scope) == expected
         );
     }
     sandbox.stop().await;

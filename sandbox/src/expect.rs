@@ -90,3 +90,14 @@ pub fn scope_of(org: &Organisation) -> IdpScope {
             .collect(),
     }
 }
+
+/// `scope` with users and groups sorted by id and each group's members sorted, so scopes read
+/// in any order compare as sets.
+pub fn sorted_scope(mut scope: IdpScope) -> IdpScope {
+    scope.users.sort_by(|a, b| a.idp_id.cmp(&b.idp_id));
+    scope.groups.sort_by(|a, b| a.idp_id.cmp(&b.idp_id));
+    for g in &mut scope.groups {
+        g.members.sort();
+    }
+    scope
+}

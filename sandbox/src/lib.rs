@@ -25,6 +25,7 @@
 
 pub mod activity;
 pub mod aws;
+pub mod bearer;
 pub mod directory;
 pub mod entra;
 pub mod expect;

@@ -170,18 +170,7 @@ impl RunningSandbox {
         if let Some((entra, _)) = &entra {
             app = app.merge(crate::entra::router(entra.clone()));
         }
-        let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let shutdown = async {
-                let _ = rx.await;
-            };
-            if let Err(e) = axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown)
-                .await
-            {
-                tracing::error!(error = %e, "sandbox stopped with an error");
-            }
-        });
+        let (tx, task) = serve_until_told(listener, app, "sandbox");
         tracing::info!(%addr, "sandbox listening");
         let entra = entra.map(|(state, app)| RunningEntra {
             schedule: crate::entra::spawn_schedule(state.clone()),
@@ -334,6 +323,27 @@ fn start_entra(
     Ok((entra, app))
 }
 
+/// Serves `app` on `listener` until the sender is used (or dropped).
+fn serve_until_told(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    what: &'static str,
+) -> (oneshot::Sender<()>, JoinHandle<()>) {
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let shutdown = async {
+            let _ = rx.await;
+        };
+        if let Err(e) = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
+            tracing::error!(error = %e, "{what} stopped with an error");
+        }
+    });
+    (tx, task)
+}
+
 /// The activity reports of `org`, up to yesterday on the sandbox clock, on their own port.
 async fn start_s3(
     org: &Organisation,
@@ -350,19 +360,7 @@ async fn start_s3(
     });
     let listener = tokio::net::TcpListener::bind(config.s3_listen).await?;
     let addr = listener.local_addr()?;
-    let (tx, rx) = oneshot::channel::<()>();
-    let app = crate::s3::router(s3.clone());
-    tokio::spawn(async move {
-        let shutdown = async {
-            let _ = rx.await;
-        };
-        if let Err(e) = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
-        {
-            tracing::error!(error = %e, "sandbox S3 stopped with an error");
-        }
-    });
+    let (tx, _task) = serve_until_told(listener, crate::s3::router(s3.clone()), "sandbox S3");
     Ok(RunningS3 {
         addr,
         state: s3,

@@ -3,8 +3,7 @@
 //! throttling, and bad credentials or missing permissions must say what to do.
 
 use connectors::entra::{EntraError, EntraReader, EntraSettings, IdpScopeSource};
-use domain::drift::IdpScope;
-use sandbox::expect::scope_of;
+use sandbox::expect::{scope_of, sorted_scope};
 use sandbox::faults::{FaultKind, FaultPlan};
 use sandbox::seed::{Organisation, SeedSpec};
 use sandbox::server::{RunningSandbox, SandboxConfig};
@@ -40,16 +39,6 @@ fn reader(f: &Fixture) -> EntraReader {
     EntraReader::new(settings(f, &app.client_id, &app.client_secret)).unwrap()
 }
 
-/// Users and groups sorted by id, members sorted: scopes compare as sets.
-fn normalised(mut scope: IdpScope) -> IdpScope {
-    scope.users.sort_by(|a, b| a.idp_id.cmp(&b.idp_id));
-    scope.groups.sort_by(|a, b| a.idp_id.cmp(&b.idp_id));
-    for g in &mut scope.groups {
-        g.members.sort();
-    }
-    scope
-}
-
 #[tokio::test]
 async fn the_scope_is_what_the_tenant_assigns() {
     let f = start().await;
@@ -57,7 +46,7 @@ async fn the_scope_is_what_the_tenant_assigns() {
         .read_scope(&CancellationToken::new())
         .await
         .unwrap();
-    assert_eq!(normalised(scope.clone()), normalised(scope_of(&f.org)));
+    assert_eq!(sorted_scope(scope.clone()), sorted_scope(scope_of(&f.org)));
     // The planted person Identity Center refuses is in scope (so drift reports them missing).
     let missing = &f.org.planted.unprovisionable_people[0];
     assert!(scope.users.iter().any(|u| &u.idp_id == missing));
@@ -82,7 +71,11 @@ async fn throttling_and_server_errors_are_retried_to_the_same_scope() {
             .read_scope(&CancellationToken::new())
             .await
             .unwrap();
-        assert_eq!(normalised(scope), normalised(scope_of(&f.org)), "{error:?}");
+        assert_eq!(
+            sorted_scope(scope),
+            sorted_scope(scope_of(&f.org)),
+            "{error:?}"
+        );
     }
 }
 

@@ -643,24 +643,10 @@ fn groups_delta(state: &EntraState, req: &Request<'_>) -> Answer {
     let size = top(req.query, 100, 999)?;
     let offset = skip(req.query)?;
     let tenant = state.tenant()?;
-    let items: Vec<(u32, Vec<Value>)> = match since {
-        None => (0..tenant.groups.len() as u32)
-            .map(|g| {
-                let members = tenant
-                    .group(g)
-                    .map(|group| {
-                        group
-                            .members
-                            .iter()
-                            .filter_map(|&u| tenant.user(u))
-                            .map(|u| member_ref(&u.id, false))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                (g, members)
-            })
-            .collect(),
-        Some(position) => tenant
+    // A later round: the changed groups and their netted changes (few). The first round: every
+    // group, its members listed only for the groups on the page asked for.
+    let changes: Option<Vec<(u32, Vec<Value>)>> = since.map(|position| {
+        tenant
             .member_deltas_since(position)
             .into_iter()
             .map(|(g, delta)| {
@@ -673,16 +659,35 @@ fn groups_delta(state: &EntraState, req: &Request<'_>) -> Answer {
                     .collect();
                 (g, members)
             })
-            .collect(),
-    };
-    let body = page(req, "groups", items.len(), size, offset, |i| {
-        let (g, members) = &items[i];
+            .collect()
+    });
+    let total = changes
+        .as_ref()
+        .map_or(tenant.groups.len(), |changed| changed.len());
+    let body = page(req, "groups", total, size, offset, |i| {
+        let (g, members) = match &changes {
+            Some(changed) => (changed[i].0, changed[i].1.clone()),
+            None => {
+                let all = tenant
+                    .group(i as u32)
+                    .map(|group| {
+                        group
+                            .members
+                            .iter()
+                            .filter_map(|&u| tenant.user(u))
+                            .map(|u| member_ref(&u.id, false))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                (i as u32, all)
+            }
+        };
         let mut v = tenant
-            .group(*g)
+            .group(g)
             .map(|group| group_json(group, &fields))
             .unwrap_or(Value::Null);
         if let Value::Object(o) = &mut v {
-            o.insert("members@delta".into(), Value::Array(members.clone()));
+            o.insert("members@delta".into(), Value::Array(members));
         }
         v
     });

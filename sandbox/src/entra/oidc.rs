@@ -669,18 +669,14 @@ fn id_token(
 /// `GET /graph/oidc/userinfo` with the access token from the code exchange.
 pub async fn userinfo(State(state): State<SharedEntra>, headers: HeaderMap) -> Response {
     let now = state.clock.now();
-    let persona = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .and_then(|token| {
-            let digest: [u8; 32] = Sha256::digest(token.trim().as_bytes()).into();
-            let access = state.oidc.access.lock().ok()?;
-            access
-                .get(&digest)
-                .filter(|grant| grant.expires > now)
-                .map(|grant| (grant.persona, grant.client_id.clone()))
-        });
+    let persona = crate::bearer::bearer(&headers).and_then(|token| {
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let access = state.oidc.access.lock().ok()?;
+        access
+            .get(&digest)
+            .filter(|grant| grant.expires > now)
+            .map(|grant| (grant.persona, grant.client_id.clone()))
+    });
     let Some((persona, client_id)) = persona else {
         return super::GraphError::new(
             StatusCode::UNAUTHORIZED,

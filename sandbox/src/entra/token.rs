@@ -172,16 +172,7 @@ impl Tokens {
 
     /// The grant behind a `Authorization: Bearer` header.
     pub fn check(&self, headers: &HeaderMap, now: DateTime<Utc>) -> Result<Granted, TokenRefusal> {
-        let token = headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or(TokenRefusal::Missing)?;
+        let token = crate::bearer::bearer(headers).ok_or(TokenRefusal::Missing)?;
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         let issued = self.issued.read().map_err(|_| TokenRefusal::Unknown)?;
         let granted = issued.get(&digest).ok_or(TokenRefusal::Unknown)?;

@@ -194,18 +194,9 @@ fn authenticate(state: &AwsState, tenant: &str, headers: &HeaderMap) -> Result<(
             "The tenant id in the request is not valid.",
         ));
     }
-    let token = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            ScimError::unauthorized("The Authorization header is missing or is not a bearer token.")
-        })?;
+    let token = crate::bearer::bearer(headers).ok_or_else(|| {
+        ScimError::unauthorized("The Authorization header is missing or is not a bearer token.")
+    })?;
     state
         .scim
         .tokens

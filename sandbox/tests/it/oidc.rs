@@ -73,6 +73,23 @@ struct SignedIn {
 }
 
 impl Provider {
+    /// Redeems `code` at the token endpoint with `verifier`; an error comes back as its debug
+    /// text.
+    async fn redeem(
+        &self,
+        client: &Client,
+        code: &str,
+        verifier: openidconnect::PkceCodeVerifier,
+    ) -> Result<openidconnect::core::CoreTokenResponse, String> {
+        client
+            .exchange_code(AuthorizationCode::new(code.to_string()))
+            .map_err(|e| format!("{e:?}"))?
+            .set_pkce_verifier(verifier)
+            .request_async(&self.http)
+            .await
+            .map_err(|e| format!("{e:?}"))
+    }
+
     async fn client(&self) -> Client {
         let metadata = CoreProviderMetadata::discover_async(
             IssuerUrl::new(self.issuer.clone()).unwrap(),
@@ -155,14 +172,7 @@ impl Provider {
 async fn a_security_admin_signs_in_with_code_pkce_and_nonce() {
     let p = start().await;
     let s = p.sign_in("security-admin").await;
-    let response = s
-        .client
-        .exchange_code(AuthorizationCode::new(s.code.clone()))
-        .unwrap()
-        .set_pkce_verifier(s.verifier)
-        .request_async(&p.http)
-        .await
-        .unwrap();
+    let response = p.redeem(&s.client, &s.code, s.verifier).await.unwrap();
     let id_token = response.id_token().unwrap();
     let verifier = s.client.id_token_verifier();
     let claims = id_token.claims(&verifier, &s.nonce).unwrap();
@@ -216,12 +226,8 @@ async fn a_security_admin_signs_in_with_code_pkce_and_nonce() {
     assert_eq!(info.email().unwrap().as_str(), person.email);
 
     // The code was redeemed once; a second time is refused.
-    let again = s
-        .client
-        .exchange_code(AuthorizationCode::new(s.code))
-        .unwrap()
-        .set_pkce_verifier(PkceCodeChallenge::new_random_sha256().1)
-        .request_async(&p.http)
+    let again = p
+        .redeem(&s.client, &s.code, PkceCodeChallenge::new_random_sha256().1)
         .await;
     assert!(again.is_err());
 
@@ -268,14 +274,7 @@ async fn each_persona_carries_its_roles_and_the_overage_hides_the_groups() {
         ("many-groups", vec![], true),
     ] {
         let s = p.sign_in(persona).await;
-        let response = s
-            .client
-            .exchange_code(AuthorizationCode::new(s.code))
-            .unwrap()
-            .set_pkce_verifier(s.verifier)
-            .request_async(&p.http)
-            .await
-            .unwrap();
+        let response = p.redeem(&s.client, &s.code, s.verifier).await.unwrap();
         let entra: EntraIdToken = response.id_token().unwrap().to_string().parse().unwrap();
         let extra = entra
             .claims(&s.client.id_token_verifier(), &s.nonce)
@@ -299,12 +298,8 @@ async fn the_client_refuses_a_wrong_verifier_a_wrong_nonce_a_tampered_or_expired
     let p = start().await;
     // Wrong PKCE verifier: the provider refuses the code.
     let s = p.sign_in("developer").await;
-    let refused = s
-        .client
-        .exchange_code(AuthorizationCode::new(s.code))
-        .unwrap()
-        .set_pkce_verifier(PkceCodeChallenge::new_random_sha256().1)
-        .request_async(&p.http)
+    let refused = p
+        .redeem(&s.client, &s.code, PkceCodeChallenge::new_random_sha256().1)
         .await;
     let message = format!("{:?}", refused.unwrap_err());
     assert!(
@@ -313,14 +308,7 @@ async fn the_client_refuses_a_wrong_verifier_a_wrong_nonce_a_tampered_or_expired
     );
 
     let s = p.sign_in("developer").await;
-    let response = s
-        .client
-        .exchange_code(AuthorizationCode::new(s.code))
-        .unwrap()
-        .set_pkce_verifier(s.verifier)
-        .request_async(&p.http)
-        .await
-        .unwrap();
+    let response = p.redeem(&s.client, &s.code, s.verifier).await.unwrap();
     let id_token = response.id_token().unwrap();
     let verifier = s.client.id_token_verifier();
     assert!(id_token.claims(&verifier, &s.nonce).is_ok());
@@ -346,14 +334,7 @@ async fn the_client_refuses_a_wrong_verifier_a_wrong_nonce_a_tampered_or_expired
     // A token issued two hours ago (the sandbox clock set back) has expired.
     p.sandbox.clock().advance(-2 * 3600);
     let s = p.sign_in("developer").await;
-    let response = s
-        .client
-        .exchange_code(AuthorizationCode::new(s.code))
-        .unwrap()
-        .set_pkce_verifier(s.verifier)
-        .request_async(&p.http)
-        .await
-        .unwrap();
+    let response = p.redeem(&s.client, &s.code, s.verifier).await.unwrap();
     let expired = response
         .id_token()
         .unwrap()

@@ -347,8 +347,7 @@ impl Run<'_> {
                 )
                 .await
             };
-            let gone = matches!(&result, Err(CallError::Entry { status: 404, .. }));
-            let error = if gone { None } else { result.err() };
+            let (gone, error) = gone_is_done(result);
             self.settle(Outcome {
                 action: if deleted { "delete" } else { "disable" },
                 identity_type: "User",
@@ -376,25 +375,10 @@ impl Run<'_> {
         idp_id: &str,
         attributes: &UserAttributes,
     ) -> Result<String, CallError> {
-        let filter = format!(
-            "userName eq \"{}\"",
-            attributes.user_name.replace('"', "\\\"")
-        );
-        let query: String = form_urlencoded::Serializer::new(String::new())
-            .append_pair("filter", &filter)
-            .finish();
-        let found = self
-            .call(reqwest::Method::GET, &format!("Users?{query}"), None)
-            .await?;
-        let existing = found
-            .as_ref()
-            .and_then(|v| v.get("Resources"))
-            .and_then(Value::as_array)
-            .and_then(|r| r.first())
-            .and_then(|u| u.get("id"))
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        if let Some(ic_id) = existing {
+        if let Some(ic_id) = self
+            .find("Users", "userName", &attributes.user_name)
+            .await?
+        {
             let mut operations = user_operations(None, attributes);
             operations.push(json!({"op": "Replace", "path": "externalId", "value": idp_id}));
             self.call(
@@ -434,15 +418,7 @@ impl Run<'_> {
         let created = self
             .call(reqwest::Method::POST, "Users", Some(body))
             .await?;
-        created
-            .as_ref()
-            .and_then(|v| v.get("id"))
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .ok_or_else(|| CallError::Entry {
-                status: 201,
-                detail: "the created user came back without an id".into(),
-            })
+        id_of(created.as_ref(), "user")
     }
 
     pub(super) async fn groups(
@@ -586,8 +562,7 @@ impl Run<'_> {
                     None,
                 )
                 .await;
-            let gone = matches!(&result, Err(CallError::Entry { status: 404, .. }));
-            let error = if gone { None } else { result.err() };
+            let (_, error) = gone_is_done(result);
             self.settle(Outcome {
                 action: "delete",
                 identity_type: "Group",
@@ -604,22 +579,7 @@ impl Run<'_> {
     }
 
     async fn create_group(&self, idp_id: &str, display_name: &str) -> Result<String, CallError> {
-        let filter = format!("displayName eq \"{}\"", display_name.replace('"', "\\\""));
-        let query: String = form_urlencoded::Serializer::new(String::new())
-            .append_pair("filter", &filter)
-            .finish();
-        let found = self
-            .call(reqwest::Method::GET, &format!("Groups?{query}"), None)
-            .await?;
-        let existing = found
-            .as_ref()
-            .and_then(|v| v.get("Resources"))
-            .and_then(Value::as_array)
-            .and_then(|r| r.first())
-            .and_then(|g| g.get("id"))
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        if let Some(ic_id) = existing {
+        if let Some(ic_id) = self.find("Groups", "displayName", display_name).await? {
             self.call(
                 reqwest::Method::PATCH,
                 &format!("Groups/{ic_id}"),
@@ -642,15 +602,53 @@ impl Run<'_> {
                 })),
             )
             .await?;
-        created
+        id_of(created.as_ref(), "group")
+    }
+
+    /// The Identity Center id of the first `resource` whose `attribute` equals `value` (how
+    /// Entra matches before it creates).
+    async fn find(
+        &self,
+        resource: &str,
+        attribute: &str,
+        value: &str,
+    ) -> Result<Option<String>, CallError> {
+        let filter = format!("{attribute} eq \"{}\"", value.replace('"', "\\\""));
+        let query: String = form_urlencoded::Serializer::new(String::new())
+            .append_pair("filter", &filter)
+            .finish();
+        let found = self
+            .call(reqwest::Method::GET, &format!("{resource}?{query}"), None)
+            .await?;
+        Ok(found
             .as_ref()
-            .and_then(|v| v.get("id"))
+            .and_then(|v| v.get("Resources"))
+            .and_then(Value::as_array)
+            .and_then(|r| r.first())
+            .and_then(|o| o.get("id"))
             .and_then(Value::as_str)
-            .map(str::to_string)
-            .ok_or_else(|| CallError::Entry {
-                status: 201,
-                detail: "the created group came back without an id".into(),
-            })
+            .map(str::to_string))
+    }
+}
+
+/// The `id` of a resource Identity Center just created.
+fn id_of(created: Option<&Value>, kind: &str) -> Result<String, CallError> {
+    created
+        .and_then(|v| v.get("id"))
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| CallError::Entry {
+            status: 201,
+            detail: format!("the created {kind} came back without an id"),
+        })
+}
+
+/// A DELETE or disable that finds the object already gone has done its job: (gone, the error
+/// that remains).
+fn gone_is_done(result: Result<Option<Value>, CallError>) -> (bool, Option<CallError>) {
+    match result {
+        Err(CallError::Entry { status: 404, .. }) => (true, None),
+        other => (false, other.err()),
     }
 }
 
