@@ -21,17 +21,22 @@
 //!
 //! - [`activity`] and [`s3`]: Q Developer's daily user activity reports, served by a minimal S3.
 //!
-//! Next (see ARCHITECTURE.md): PingOne.
+//! - [`pingone`]: PingOne — the worker token endpoint, the Platform API (directory, SAML app and
+//!   key, propagation) and propagation into Identity Center through SCIM.
+//! - [`saml`] and [`certs`]: IdP SAML metadata with real X.509 signing certificates.
 
 pub mod activity;
 pub mod aws;
 pub mod bearer;
+pub mod certs;
 pub mod directory;
 pub mod entra;
 pub mod expect;
 pub mod faults;
 pub mod instance;
+pub mod pingone;
 pub mod s3;
+pub mod saml;
 pub mod scim;
 pub mod seed;
 pub mod server;

@@ -1,7 +1,8 @@
 //! Runs the sandbox's endpoints on loopback: one HTTP listener serving the AWS JSON 1.1 protocol
 //! at `/` (the SDKs' `endpoint_url`), Identity Center's SCIM endpoint at `/<tenant>/scim/v2/`
-//! and, for a whole seeded organisation, Entra ID (`/login/...`, `/graph/v1.0/...`) with its
-//! provisioning cycles. Started by tests and by `tessera demo`.
+//! and, for a whole seeded organisation, its IdP — Entra ID (`/login/...`, `/graph/v1.0/...`)
+//! or PingOne (`/pingone/auth/...`, `/pingone/api/v1/...`) — with its provisioning into Identity
+//! Center. Started by tests and by `tessera demo`.
 
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
@@ -22,12 +23,14 @@ use crate::aws::limits::{Limits, Throttle};
 use crate::aws::sigv4::StaticCredentials;
 use crate::aws::{AwsState, Service, SharedAwsState};
 use crate::directory::Directory;
-use crate::entra::provisioning::{Provisioning, Target};
+use crate::entra::provisioning::{JobIdentity, Provisioning, Target};
 use crate::entra::tenant::Tenant;
 use crate::entra::token::{ALL_PERMISSIONS, AppCredentials};
 use crate::entra::{EntraState, SharedEntra};
 use crate::faults::{FaultPlan, Faults, SandboxClock};
 use crate::instance::Instance;
+use crate::pingone::environment::Environment;
+use crate::pingone::{PingOneState, SharedPingOne};
 use crate::scim::ScimState;
 use crate::scim::tokens::TokenError;
 use crate::seed::Organisation;
@@ -52,6 +55,35 @@ pub struct SandboxConfig {
     /// Where the S3 endpoint serving Q Developer's activity reports listens (its own port, as
     /// S3 is its own host); only for a whole organisation.
     pub s3_listen: SocketAddr,
+    /// Which IdP a whole organisation is served by (Identity Center has one identity source).
+    pub idp: IdpKind,
+    /// PingOne Platform API requests per second for the environment; 429 beyond.
+    pub pingone_per_second: NonZeroU32,
+}
+
+/// The emulated IdP in front of Identity Center.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IdpKind {
+    #[default]
+    Entra,
+    PingOne,
+}
+
+impl IdpKind {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "entra" => Some(Self::Entra),
+            "pingone" => Some(Self::PingOne),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Entra => "entra",
+            Self::PingOne => "pingone",
+        }
+    }
 }
 
 /// Age of the SCIM token the Entra provisioning job holds at start: eleven months of its
@@ -68,6 +100,8 @@ impl Default for SandboxConfig {
             provisioning_every: StdDuration::from_secs(40 * 60),
             graph_per_second: NonZeroU32::MIN.saturating_add(149),
             s3_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            idp: IdpKind::Entra,
+            pingone_per_second: NonZeroU32::MIN.saturating_add(99),
             sign_in_redirect_uris: vec![
                 "http://127.0.0.1:3000/auth/callback".to_string(),
                 "http://127.0.0.1:3000/".to_string(),
@@ -81,6 +115,7 @@ pub struct RunningSandbox {
     addr: SocketAddr,
     state: SharedAwsState,
     entra: Option<RunningEntra>,
+    pingone: Option<RunningPingOne>,
     s3: Option<RunningS3>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
@@ -99,6 +134,15 @@ pub struct RunningEntra {
     /// An app registration with every permission Tessera asks for (its secret is shown here
     /// only; it opens only the local emulator).
     pub app: AppCredentials,
+    schedule: JoinHandle<()>,
+}
+
+/// The emulated PingOne environment of a sandbox started from a whole organisation with
+/// [`IdpKind::PingOne`].
+pub struct RunningPingOne {
+    pub state: SharedPingOne,
+    /// A worker app with the roles Tessera needs (its secret opens only the local emulator).
+    pub worker: AppCredentials,
     schedule: JoinHandle<()>,
 }
 
@@ -147,12 +191,17 @@ impl RunningSandbox {
         let addr = config.listen;
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let (entra, s3) = match org {
-            Some(org) => (
-                Some(start_entra(&org, &state, addr, &config)?),
-                Some(start_s3(&org, &state, &config).await?),
-            ),
-            None => (None, None),
+        let (entra, pingone, s3) = match org {
+            Some(org) => {
+                let s3 = Some(start_s3(&org, &state, &config).await?);
+                match config.idp {
+                    IdpKind::Entra => (Some(start_entra(&org, &state, addr, &config)?), None, s3),
+                    IdpKind::PingOne => {
+                        (None, Some(start_pingone(&org, &state, addr, &config)?), s3)
+                    }
+                }
+            }
+            None => (None, None, None),
         };
         let mut app = Router::new()
             .route("/", post(crate::aws::handle))
@@ -170,6 +219,9 @@ impl RunningSandbox {
         if let Some((entra, _)) = &entra {
             app = app.merge(crate::entra::router(entra.clone()));
         }
+        if let Some((pingone, _)) = &pingone {
+            app = app.merge(crate::pingone::router(pingone.clone()));
+        }
         let (tx, task) = serve_until_told(listener, app, "sandbox");
         tracing::info!(%addr, "sandbox listening");
         let entra = entra.map(|(state, app)| RunningEntra {
@@ -177,10 +229,16 @@ impl RunningSandbox {
             state,
             app,
         });
+        let pingone = pingone.map(|(state, worker)| RunningPingOne {
+            schedule: crate::pingone::spawn_schedule(state.clone()),
+            state,
+            worker,
+        });
         Ok(Self {
             addr,
             state,
             entra,
+            pingone,
             s3,
             shutdown: Some(tx),
             task: Some(task),
@@ -210,6 +268,22 @@ impl RunningSandbox {
     /// The Entra tenant, when started with [`RunningSandbox::start_organisation`].
     pub fn entra(&self) -> Option<&RunningEntra> {
         self.entra.as_ref()
+    }
+
+    /// The PingOne environment, when started with [`RunningSandbox::start_organisation`] and
+    /// [`IdpKind::PingOne`].
+    pub fn pingone(&self) -> Option<&RunningPingOne> {
+        self.pingone.as_ref()
+    }
+
+    /// Base URL standing for `https://auth.pingone.com` (append `/{envId}/as/token`).
+    pub fn pingone_auth_base(&self) -> String {
+        format!("http://{}/pingone/auth", self.addr)
+    }
+
+    /// Base URL standing for `https://api.pingone.com/v1` (append `/environments/{envId}/...`).
+    pub fn pingone_api_base(&self) -> String {
+        format!("http://{}/pingone/api/v1", self.addr)
     }
 
     /// The S3 endpoint URL serving the activity reports (path-style), when started with
@@ -253,6 +327,9 @@ impl RunningSandbox {
         if let Some(entra) = &self.entra {
             entra.schedule.abort();
         }
+        if let Some(pingone) = &self.pingone {
+            pingone.schedule.abort();
+        }
         if let Some(tx) = self.s3.as_mut().and_then(|s| s.shutdown.take()) {
             let _ = tx.send(());
         }
@@ -269,6 +346,9 @@ impl Drop for RunningSandbox {
     fn drop(&mut self) {
         if let Some(entra) = &self.entra {
             entra.schedule.abort();
+        }
+        if let Some(pingone) = &self.pingone {
+            pingone.schedule.abort();
         }
         if let Some(tx) = self.s3.as_mut().and_then(|s| s.shutdown.take()) {
             let _ = tx.send(());
@@ -288,7 +368,7 @@ fn start_entra(
     config: &SandboxConfig,
 ) -> std::io::Result<(SharedEntra, AppCredentials)> {
     let now = state.clock.now();
-    let tenant = Tenant::from_organisation(org, now);
+    let tenant = Tenant::from_organisation(org, now).map_err(std::io::Error::other)?;
     let token = state
         .scim
         .tokens
@@ -321,6 +401,57 @@ fn start_entra(
         .tokens
         .register(ALL_PERMISSIONS, &config.sign_in_redirect_uris);
     Ok((entra, app))
+}
+
+/// PingOne over `org`'s IdP side: the environment, a worker app for Tessera, and propagation
+/// whose SCIM connection holds an eleven-month-old token for this sandbox's endpoint.
+fn start_pingone(
+    org: &Organisation,
+    state: &SharedAwsState,
+    addr: SocketAddr,
+    config: &SandboxConfig,
+) -> std::io::Result<(SharedPingOne, AppCredentials)> {
+    let now = state.clock.now();
+    let scim_endpoint = format!("http://{addr}/{}/scim/v2/", state.scim.tenant);
+    let environment = Environment::from_organisation(
+        org,
+        now,
+        !org.planted.pingone_display_name_mapping_missing,
+        scim_endpoint.clone(),
+    )
+    .map_err(std::io::Error::other)?;
+    let token = state
+        .scim
+        .tokens
+        .issue(now - chrono::Duration::days(PROVISIONING_TOKEN_AGE_DAYS))
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    let identity = JobIdentity {
+        quarantines: false,
+        job_id: environment.propagation.rule.id.clone(),
+        tenant_id: environment.id.clone(),
+        application: (environment.app.id.clone(), environment.app.name.clone()),
+    };
+    let propagation = Provisioning::from_plan(
+        org,
+        &environment.plan(),
+        identity,
+        Target {
+            scim_endpoint,
+            token: token.token,
+        },
+        chrono::Duration::seconds(crate::pingone::PROPAGATION_EVERY_SECS),
+        now,
+    );
+    let pingone = Arc::new(PingOneState::new(
+        environment,
+        propagation,
+        state.faults.clone(),
+        state.clock.clone(),
+        config.pingone_per_second,
+        format!("http://{addr}"),
+    ));
+    let worker = pingone.tokens.register(crate::pingone::WORKER_ROLES, &[]);
+    Ok((pingone, worker))
 }
 
 /// Serves `app` on `listener` until the sender is used (or dropped).

@@ -195,21 +195,40 @@ fn print_sandbox_lines(sandbox: &startup::DemoSandbox) {
         sandbox.running.scim_endpoint(),
         sandbox.scim_token
     );
-    println!(
-        "            Entra ID tenant {}: token endpoint {}/{}/oauth2/v2.0/token, Graph {}/v1.0/",
-        sandbox.entra_tenant,
-        sandbox.running.login_base(),
-        sandbox.entra_tenant,
-        sandbox.running.graph_base()
-    );
-    println!(
-        "            Graph app client_id={} client_secret={}",
-        sandbox.entra_client_id, sandbox.entra_client_secret
-    );
-    println!(
-        "            Entra provisions its scope into Identity Center over SCIM every {} s",
-        sandbox.provisioning_every_secs
-    );
+    match &sandbox.idp {
+        startup::DemoIdp::Entra {
+            tenant,
+            client_id,
+            client_secret,
+        } => {
+            println!(
+                "            Entra ID tenant {tenant}: token endpoint {}/{tenant}/oauth2/v2.0/token, Graph {}/v1.0/",
+                sandbox.running.login_base(),
+                sandbox.running.graph_base()
+            );
+            println!("            Graph app client_id={client_id} client_secret={client_secret}");
+            println!(
+                "            Entra provisions its scope into Identity Center over SCIM every {} s",
+                sandbox.provisioning_every_secs
+            );
+        }
+        startup::DemoIdp::PingOne {
+            environment,
+            client_id,
+            client_secret,
+        } => {
+            println!(
+                "            PingOne environment {environment}: token endpoint {}/{environment}/as/token, API {}/environments/{environment}/",
+                sandbox.running.pingone_auth_base(),
+                sandbox.running.pingone_api_base()
+            );
+            println!("            worker app client_id={client_id} client_secret={client_secret}");
+            println!(
+                "            PingOne propagates changes into Identity Center over SCIM within {} s",
+                sandbox::pingone::PROPAGATION_EVERY_SECS
+            );
+        }
+    }
     if let (Some(endpoint), Some(reports)) =
         (sandbox.running.s3_endpoint(), sandbox.running.activity())
     {

@@ -74,6 +74,8 @@ pub struct SandboxSection {
     pub provisioning_every_secs: u64,
     /// Where the emulated S3 serving Q Developer's activity reports listens.
     pub s3_listen: SocketAddr,
+    /// The emulated IdP in front of Identity Center: `entra` (Entra ID) or `pingone`.
+    pub idp: String,
 }
 
 impl Default for SandboxSection {
@@ -83,6 +85,7 @@ impl Default for SandboxSection {
             aws_listen: SocketAddr::from(([127, 0, 0, 1], 4510)),
             provisioning_every_secs: 30,
             s3_listen: SocketAddr::from(([127, 0, 0, 1], 4511)),
+            idp: "entra".to_string(),
         }
     }
 }
@@ -257,6 +260,13 @@ impl Config {
                 key: "sandbox.provisioning_every_secs",
                 value: self.sandbox.provisioning_every_secs.to_string(),
                 reason: "must be between 1 second and 86,400 (a day)".into(),
+            });
+        }
+        if sandbox::server::IdpKind::parse(&self.sandbox.idp).is_none() {
+            return Err(ConfigError::BadValue {
+                key: "sandbox.idp",
+                value: self.sandbox.idp.clone(),
+                reason: "must be entra or pingone".into(),
             });
         }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {

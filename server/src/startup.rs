@@ -201,11 +201,24 @@ pub struct DemoSandbox {
     /// A SCIM bearer token for the emulated endpoint, created at start (it opens only the local
     /// emulator; printed in the banner, never logged).
     pub scim_token: String,
-    /// The emulated Entra tenant's id and an app registration for Graph (client id, secret).
-    pub entra_tenant: String,
-    pub entra_client_id: String,
-    pub entra_client_secret: String,
+    /// The emulated IdP and the app Tessera reads it with.
+    pub idp: DemoIdp,
     pub provisioning_every_secs: u64,
+}
+
+/// The demo's IdP: its tenant or environment id and an app's client id and secret (they open
+/// only the local emulator; printed in the banner, never logged).
+pub enum DemoIdp {
+    Entra {
+        tenant: String,
+        client_id: String,
+        client_secret: String,
+    },
+    PingOne {
+        environment: String,
+        client_id: String,
+        client_secret: String,
+    },
 }
 
 /// Seeds the configured organisation and serves it on `sandbox.aws_listen`.
@@ -221,6 +234,7 @@ pub async fn start_sandbox(config: &Config) -> Result<DemoSandbox, StartupError>
         credentials: credentials.clone(),
         provisioning_every: std::time::Duration::from_secs(config.sandbox.provisioning_every_secs),
         s3_listen: config.sandbox.s3_listen,
+        idp: sandbox::server::IdpKind::parse(&config.sandbox.idp).unwrap_or_default(),
         ..sandbox::server::SandboxConfig::default()
     };
     let directory = &org.identity_center;
@@ -243,16 +257,23 @@ pub async fn start_sandbox(config: &Config) -> Result<DemoSandbox, StartupError>
         .issue(running.clock().now())
         .map_err(|e| StartupError::Sandbox(e.to_string()))?
         .token;
-    let (entra_tenant, entra_client_id, entra_client_secret) = running
-        .entra()
-        .map(|e| {
-            (
-                e.state.tenant_id(),
-                e.app.client_id.clone(),
-                e.app.client_secret.clone(),
-            )
-        })
-        .ok_or_else(|| StartupError::Sandbox("the sandbox started without Entra ID".into()))?;
+    let idp = match (running.entra(), running.pingone()) {
+        (Some(e), _) => DemoIdp::Entra {
+            tenant: e.state.tenant_id(),
+            client_id: e.app.client_id.clone(),
+            client_secret: e.app.client_secret.clone(),
+        },
+        (None, Some(p)) => DemoIdp::PingOne {
+            environment: p.state.environment_id(),
+            client_id: p.worker.client_id.clone(),
+            client_secret: p.worker.client_secret.clone(),
+        },
+        (None, None) => {
+            return Err(StartupError::Sandbox(
+                "the sandbox started without an IdP".into(),
+            ));
+        }
+    };
     tracing::info!(endpoint = %running.aws_endpoint(), scim = %running.scim_endpoint(), org = %spec.name, users, "sandbox ready");
     Ok(DemoSandbox {
         running,
@@ -264,9 +285,7 @@ pub async fn start_sandbox(config: &Config) -> Result<DemoSandbox, StartupError>
         access_key_id: credentials.access_key_id,
         secret_access_key: credentials.secret_access_key,
         scim_token,
-        entra_tenant,
-        entra_client_id,
-        entra_client_secret,
+        idp,
         provisioning_every_secs: config.sandbox.provisioning_every_secs,
     })
 }

@@ -751,14 +751,15 @@ fn list_groups(state: &EntraState, req: &Request<'_>) -> Answer {
 fn service_principal_json(tenant: &Tenant) -> Value {
     let sp = &tenant.service_principal;
     let key = &sp.signing_key;
+    let cert = &key.certificate;
     let credential = |usage: &str| {
         json!({
-            "customKeyIdentifier": key.thumbprint,
-            "displayName": "CN=Microsoft Azure Federated SSO Certificate",
-            "endDateTime": time(key.end),
+            "customKeyIdentifier": cert.thumbprint,
+            "displayName": cert.subject,
+            "endDateTime": time(cert.not_after),
             "key": null,
             "keyId": key.key_id,
-            "startDateTime": time(key.start),
+            "startDateTime": time(cert.not_before),
             "type": "AsymmetricX509Cert",
             "usage": usage,
         })
@@ -773,7 +774,7 @@ fn service_principal_json(tenant: &Tenant) -> Value {
         "appRoleAssignmentRequired": true,
         "displayName": sp.display_name,
         "preferredSingleSignOnMode": "saml",
-        "preferredTokenSigningKeyThumbprint": key.thumbprint,
+        "preferredTokenSigningKeyThumbprint": cert.thumbprint,
         "servicePrincipalType": "Application",
         "signInAudience": "AzureADMyOrg",
         "tags": ["WindowsAzureActiveDirectoryIntegratedApp", "WindowsAzureActiveDirectoryGalleryApplicationNonPrimaryV1"],

@@ -188,6 +188,10 @@ pub fn router(state: SharedEntra) -> Router {
             get(oidc::authorize).post(oidc::login),
         )
         .route("/login/{tenant}/discovery/v2.0/keys", get(oidc::jwks))
+        .route(
+            "/login/{tenant}/federationmetadata/2007-06/federationmetadata.xml",
+            get(federation_metadata),
+        )
         .route("/login/{tenant}/oauth2/v2.0/logout", get(oidc::logout))
         .route("/graph/oidc/userinfo", get(oidc::userinfo))
         .route("/graph/v1.0/{*path}", any(graph_handler))
@@ -198,6 +202,52 @@ pub fn router(state: SharedEntra) -> Router {
         )
         .route("/_sandbox/entra/apps", post(register_app))
         .with_state(state)
+}
+
+/// `GET /{tenant}/federationmetadata/2007-06/federationmetadata.xml?appid=<appId>`: the
+/// enterprise app's SAML metadata, with its signing certificate, starting with a UTF-8 BOM as
+/// Entra's may. (Entra also signs the document; the sandbox's is unsigned.)
+async fn federation_metadata(
+    State(state): State<SharedEntra>,
+    Path(tenant): Path<String>,
+    Query(query): Query<Vec<(String, String)>>,
+) -> Response {
+    let Ok(t) = state.tenant.read() else {
+        return GraphError::internal("the tenant's lock is poisoned").into_response();
+    };
+    if tenant != t.tenant_id && !tenant.eq_ignore_ascii_case(&t.domain) {
+        return (StatusCode::NOT_FOUND, "AADSTS90002: Tenant not found.").into_response();
+    }
+    let sp = &t.service_principal;
+    let app = query.iter().find(|(k, _)| k == "appid").map(|(_, v)| v);
+    if app != Some(&sp.app_id) {
+        return (
+            StatusCode::BAD_REQUEST,
+            format!(
+                "AADSTS700016: Give appid={} (the AWS IAM Identity Center application's id).",
+                sp.app_id
+            ),
+        )
+            .into_response();
+    }
+    let login = format!("{}/login/{}", state.base_url, t.tenant_id);
+    let xml = crate::saml::idp_metadata(&crate::saml::IdpMetadata {
+        id: &format!("_{}", sp.signing_key.key_id),
+        entity_id: &format!("https://sts.windows.net/{}/", t.tenant_id),
+        certificate: &sp.signing_key.certificate.base64(),
+        name_id_format: "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
+        sso_url: &format!("{login}/saml2"),
+        slo_url: &format!("{login}/saml2"),
+    });
+    (
+        StatusCode::OK,
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/xml; charset=utf-8",
+        )],
+        format!("\u{feff}{xml}"),
+    )
+        .into_response()
 }
 
 // ---- control API (loopback test controls, like the rest of `/_sandbox/`) ----------------------

@@ -17,7 +17,7 @@
 //! indicator `_claim_names`/`_claim_sources`, and `roles` (Tessera's app roles).
 
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -120,24 +120,6 @@ impl std::fmt::Debug for Oidc {
     }
 }
 
-/// One RSA key per process: generating a 2048-bit key takes a moment, and every sandbox a test
-/// starts would otherwise pay it.
-fn process_key() -> Result<&'static (String, String), String> {
-    static KEY: OnceLock<Result<(String, String), String>> = OnceLock::new();
-    KEY.get_or_init(|| {
-        use rsa::pkcs1::EncodeRsaPrivateKey;
-        let key =
-            rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).map_err(|e| e.to_string())?;
-        let pem = key
-            .to_pkcs1_pem(rsa::pkcs8::LineEnding::LF)
-            .map_err(|e| e.to_string())?;
-        let kid = hex::encode(&Sha256::digest(pem.as_bytes())[..8]);
-        Ok((pem.to_string(), kid))
-    })
-    .as_ref()
-    .map_err(Clone::clone)
-}
-
 fn random_token() -> String {
     let raw: Vec<u8> = (0..3)
         .flat_map(|_| *uuid::Uuid::new_v4().as_bytes())
@@ -147,9 +129,11 @@ fn random_token() -> String {
 
 impl Oidc {
     pub fn new() -> Result<Self, String> {
-        let (pem, kid) = process_key()?;
-        let signing_key =
-            CoreRsaPrivateSigningKey::from_pem(pem, Some(JsonWebKeyId::new(kid.clone())))?;
+        let key = crate::certs::process_key()?;
+        let signing_key = CoreRsaPrivateSigningKey::from_pem(
+            &key.pkcs1_pem,
+            Some(JsonWebKeyId::new(key.kid.clone())),
+        )?;
         let jwks = serde_json::to_value(CoreJsonWebKeySet::new(vec![
             signing_key.as_verification_key(),
         ]))

@@ -9,8 +9,8 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Duration, Utc};
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use sha2::{Digest, Sha256};
 
+use crate::certs::SigningCertificate;
 use crate::seed::{IdpGroupKind, Organisation};
 
 /// The gallery application's display name in Entra.
@@ -63,10 +63,9 @@ pub enum Principal {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SigningKey {
     pub key_id: String,
-    /// SHA-1 thumbprint, upper-case hex (what `preferredTokenSigningKeyThumbprint` holds).
-    pub thumbprint: String,
-    pub start: DateTime<Utc>,
-    pub end: DateTime<Utc>,
+    /// A real self-signed certificate; its SHA-1 thumbprint is what
+    /// `preferredTokenSigningKeyThumbprint` holds.
+    pub certificate: SigningCertificate,
 }
 
 /// The enterprise application for AWS IAM Identity Center.
@@ -148,8 +147,9 @@ fn uuid_from(rng: &mut ChaCha8Rng) -> String {
 impl Tenant {
     /// The IdP side of `org` as an Entra tenant. Every IdP group is assigned to the Identity
     /// Center app (so every person is in scope through their department). `now` dates the SAML
-    /// signing certificate: it expires 20 days from then (a planted problem).
-    pub fn from_organisation(org: &Organisation, now: DateTime<Utc>) -> Self {
+    /// signing certificate: it expires 20 days from then (a planted problem). Fails only when
+    /// the certificate cannot be made.
+    pub fn from_organisation(org: &Organisation, now: DateTime<Utc>) -> Result<Self, String> {
         // Its own random stream, so adding Entra changes nothing in the seeded organisation.
         let mut rng = ChaCha8Rng::seed_from_u64(org.spec.seed ^ 0x00e7_4a1d);
         let tenant_id = uuid_from(&mut rng);
@@ -215,7 +215,12 @@ impl Tenant {
             })
             .collect();
         let key_id = uuid_from(&mut rng);
-        let thumbprint = hex::encode_upper(&Sha256::digest(key_id.as_bytes())[..20]);
+        let certificate = SigningCertificate::generate(
+            "Microsoft Azure Federated SSO Certificate",
+            now - Duration::days(3 * 365 - 20),
+            now + Duration::days(20),
+            key_id.as_bytes(),
+        )?;
         let service_principal = ServicePrincipal {
             id: uuid_from(&mut rng),
             app_id: uuid_from(&mut rng),
@@ -223,9 +228,7 @@ impl Tenant {
             app_role_id: uuid_from(&mut rng),
             signing_key: SigningKey {
                 key_id,
-                thumbprint,
-                start: now - Duration::days(3 * 365 - 20),
-                end: now + Duration::days(20),
+                certificate,
             },
             assignments,
         };
@@ -245,7 +248,7 @@ impl Tenant {
             .flat_map(|(g, group)| group.members.iter().map(move |&u| (g as u32, u)))
             .collect();
         let personas = choose_personas(org, &person_to_user, &users);
-        Self {
+        Ok(Self {
             tenant_id,
             domain: org.spec.domain.clone(),
             users,
@@ -256,7 +259,7 @@ impl Tenant {
             group_index,
             pairs,
             membership_log: Vec::new(),
-        }
+        })
     }
 
     pub fn user_position(&self, id: &str) -> Option<u32> {

@@ -149,19 +149,20 @@ impl Tokens {
         Ok(app.permissions.clone())
     }
 
-    /// Checks a client's id and secret and issues an app token.
-    fn issue(
+    /// Checks a client's id and secret and issues an app token good for `lifetime_secs`.
+    pub fn issue(
         &self,
         client_id: &str,
         client_secret: &str,
         now: DateTime<Utc>,
+        lifetime_secs: i64,
     ) -> Result<String, TokenEndpointError> {
         let permissions = self.authenticate(client_id, client_secret)?;
         let token = random_secret(3);
         let granted = Granted {
             client_id: client_id.to_string(),
             permissions,
-            expires: now + Duration::seconds(TOKEN_LIFETIME_SECS),
+            expires: now + Duration::seconds(lifetime_secs),
         };
         if let Ok(mut issued) = self.issued.write() {
             issued.retain(|_, g| g.expires > now);
@@ -289,7 +290,7 @@ pub fn token_endpoint(
         ));
     }
     let (client_id, client_secret) = client_auth(headers, form)?;
-    let token = tokens.issue(&client_id, &client_secret, now)?;
+    let token = tokens.issue(&client_id, &client_secret, now, TOKEN_LIFETIME_SECS)?;
     Ok(json!({
         "token_type": "Bearer",
         "expires_in": TOKEN_LIFETIME_SECS,

@@ -160,6 +160,9 @@ pub struct Planted {
     /// Identity Center: the IdP has no surname for them and Identity Center requires one, so
     /// every provisioning cycle fails to create them.
     pub unprovisionable_people: Vec<String>,
+    /// PingOne's propagation rule lacks the seeds' Username → displayName mapping (planted in
+    /// the demo), so Identity Center refuses every user PingOne tries to create.
+    pub pingone_display_name_mapping_missing: bool,
 }
 
 /// A whole seeded organisation: the IdP side, the Identity Center side, the Q assignments and

@@ -121,6 +121,7 @@ pub(super) fn provision(
             .map(|p| people[p].idp_id.clone())
             .into_iter()
             .collect(),
+        pingone_display_name_mapping_missing: spec.name == "demo",
         ..Planted::default()
     };
     // The leavers are gone from the IdP (their Identity Center users stayed): mark them deleted

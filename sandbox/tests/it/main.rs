@@ -9,6 +9,8 @@ mod faults;
 mod identitystore;
 mod limits;
 mod oidc;
+mod pingone;
+mod saml;
 mod scim;
 mod scim_tester;
 mod seed;

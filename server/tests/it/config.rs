@@ -128,6 +128,13 @@ fn out_of_range_numbers_are_refused() {
 }
 
 #[test]
+fn an_unknown_sandbox_idp_is_refused_with_the_choices() {
+    let msg = load_err(None, &[("TESSERA_SANDBOX__IDP", "okta")]);
+    assert!(msg.contains("sandbox.idp"), "{msg}");
+    assert!(msg.contains("entra or pingone"), "{msg}");
+}
+
+#[test]
 fn a_bad_log_filter_is_refused_with_examples() {
     let msg = load_err(None, &[("TESSERA_LOG__LEVEL", "info,=[")]);
     assert!(msg.contains("log.level"), "{msg}");

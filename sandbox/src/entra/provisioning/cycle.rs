@@ -3,7 +3,7 @@
 //! disable, delete, member batches of at most 100), each retried on 429/5xx with backoff and
 //! jitter, each object logged as a `provisioningObjectSummary`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration as StdDuration;
 
 use backon::{ExponentialBuilder, Retryable};
@@ -11,8 +11,8 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::{
-    Escrow, ExportedGroup, ExportedUser, GROUP_SCHEMA, PATCH_SCHEMA, Provisioning, SyncError,
-    Target, USER_SCHEMA, UserAttributes, time,
+    Escrow, ExportedGroup, ExportedUser, GROUP_SCHEMA, ObjectOutcome, PATCH_SCHEMA, Provisioning,
+    SyncError, Target, USER_SCHEMA, UserAttributes, time,
 };
 use crate::entra::tenant::Tenant;
 
@@ -66,17 +66,25 @@ pub(super) fn job_error(e: &CallError) -> SyncError {
     }
 }
 
+/// Entra's matching: a user whose `userName` is the source's (`%s`).
+pub const MATCH_BY_USER_NAME: &str = "userName eq \"%s\"";
+
 /// What should be in Identity Center: users and groups in scope, by IdP id.
-pub(super) struct Plan {
-    pub(super) users: Vec<(String, UserAttributes)>,
-    /// Every user id still in the tenant (a user out of scope but present is disabled, one
-    /// gone from the tenant is deleted).
-    pub(super) existing: HashSet<String>,
-    pub(super) groups: Vec<(String, String, Vec<String>)>,
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub users: Vec<(String, UserAttributes)>,
+    /// Every user id still in the source (a user out of scope but present is disabled, one
+    /// gone from the source is deleted).
+    pub existing: HashSet<String>,
+    /// (IdP id, display name, member IdP ids).
+    pub groups: Vec<(String, String, Vec<String>)>,
+    /// The SCIM filter that looks for a user to match before creating one; `%s` stands for the
+    /// user's userName (PingOne's "User Filter Expression"; the seeds set `userName Eq "%s"`).
+    pub user_filter: String,
 }
 
 impl Plan {
-    pub(super) fn of(tenant: &Tenant) -> Self {
+    pub fn of(tenant: &Tenant) -> Self {
         let scope = tenant.scope();
         let users = scope
             .users
@@ -104,6 +112,7 @@ impl Plan {
             users,
             existing: tenant.users.iter().map(|u| u.id.clone()).collect(),
             groups,
+            user_filter: MATCH_BY_USER_NAME.to_string(),
         }
     }
 }
@@ -118,6 +127,7 @@ pub(super) struct Run<'a> {
     pub(super) exported: u64,
     pub(super) escrowed: u64,
     pub(super) events: Vec<Value>,
+    pub(super) outcomes: HashMap<String, ObjectOutcome>,
 }
 
 impl Run<'_> {
@@ -182,6 +192,18 @@ impl Run<'_> {
 
     fn log(&mut self, o: Outcome<'_>) {
         self.exports += 1;
+        self.outcomes.insert(
+            o.source_id.to_string(),
+            ObjectOutcome {
+                action: o.action.to_string(),
+                target_id: o.target_id.map(str::to_string),
+                error: o.error.map(|e| match e {
+                    CallError::Entry { status, detail } => format!("HTTP {status}: {detail}"),
+                    other => job_error(other).message,
+                }),
+                at: self.now,
+            },
+        );
         let (status, error) = match o.error {
             None => {
                 self.exported += 1;
@@ -265,7 +287,9 @@ impl Run<'_> {
         for (idp_id, attributes) in &plan.users {
             match escrow.users.get(idp_id).cloned() {
                 None => {
-                    let result = self.create_user(idp_id, attributes).await;
+                    let result = self
+                        .create_user(idp_id, attributes, &plan.user_filter)
+                        .await;
                     let (ic_id, error) = match result {
                         Ok(id) => (Some(id), None),
                         Err(e) => (None, Some(e)),
@@ -274,7 +298,7 @@ impl Run<'_> {
                         action: "create",
                         identity_type: "User",
                         source_id: idp_id,
-                        display_name: &attributes.display_name,
+                        display_name: attributes.shown_name(),
                         target_id: ic_id.as_deref(),
                         error: error.as_ref(),
                     })?;
@@ -307,7 +331,7 @@ impl Run<'_> {
                         action: "update",
                         identity_type: "User",
                         source_id: idp_id,
-                        display_name: &attributes.display_name,
+                        display_name: attributes.shown_name(),
                         target_id: Some(&exported.ic_id),
                         error: error.as_ref(),
                     })?;
@@ -352,7 +376,7 @@ impl Run<'_> {
                 action: if deleted { "delete" } else { "disable" },
                 identity_type: "User",
                 source_id: &idp_id,
-                display_name: &exported.attributes.display_name,
+                display_name: exported.attributes.shown_name(),
                 target_id: Some(&exported.ic_id),
                 error: error.as_ref(),
             })?;
@@ -368,17 +392,16 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// Looks for a match by userName; adopts it (sending every mapped attribute) or creates the
-    /// user. Returns the Identity Center id.
+    /// Looks for a match with the plan's user filter; adopts it (sending every mapped
+    /// attribute) or creates the user. Returns the Identity Center id.
     async fn create_user(
         &self,
         idp_id: &str,
         attributes: &UserAttributes,
+        user_filter: &str,
     ) -> Result<String, CallError> {
-        if let Some(ic_id) = self
-            .find("Users", "userName", &attributes.user_name)
-            .await?
-        {
+        let filter = user_filter.replace("%s", &attributes.user_name.replace('"', "\\\""));
+        if let Some(ic_id) = self.find("Users", &filter).await? {
             let mut operations = user_operations(None, attributes);
             operations.push(json!({"op": "Replace", "path": "externalId", "value": idp_id}));
             self.call(
@@ -401,10 +424,12 @@ impl Run<'_> {
             "externalId": idp_id,
             "userName": attributes.user_name,
             "name": name,
-            "displayName": attributes.display_name,
             "active": attributes.active,
         });
         if let Some(o) = body.as_object_mut() {
+            if let Some(d) = &attributes.display_name {
+                o.insert("displayName".into(), json!(d));
+            }
             if let Some(email) = &attributes.email {
                 o.insert(
                     "emails".into(),
@@ -579,7 +604,8 @@ impl Run<'_> {
     }
 
     async fn create_group(&self, idp_id: &str, display_name: &str) -> Result<String, CallError> {
-        if let Some(ic_id) = self.find("Groups", "displayName", display_name).await? {
+        let filter = format!("displayName eq \"{}\"", display_name.replace('"', "\\\""));
+        if let Some(ic_id) = self.find("Groups", &filter).await? {
             self.call(
                 reqwest::Method::PATCH,
                 &format!("Groups/{ic_id}"),
@@ -605,17 +631,11 @@ impl Run<'_> {
         id_of(created.as_ref(), "group")
     }
 
-    /// The Identity Center id of the first `resource` whose `attribute` equals `value` (how
-    /// Entra matches before it creates).
-    async fn find(
-        &self,
-        resource: &str,
-        attribute: &str,
-        value: &str,
-    ) -> Result<Option<String>, CallError> {
-        let filter = format!("{attribute} eq \"{}\"", value.replace('"', "\\\""));
+    /// The Identity Center id of the first `resource` that `filter` finds (how the IdP
+    /// matches before it creates).
+    async fn find(&self, resource: &str, filter: &str) -> Result<Option<String>, CallError> {
         let query: String = form_urlencoded::Serializer::new(String::new())
-            .append_pair("filter", &filter)
+            .append_pair("filter", filter)
             .finish();
         let found = self
             .call(reqwest::Method::GET, &format!("{resource}?{query}"), None)
@@ -667,11 +687,9 @@ fn user_operations(old: Option<&UserAttributes>, new: &UserAttributes) -> Vec<Va
         old.is_none_or(|o| o.user_name != new.user_name),
         json!(new.user_name),
     );
-    replace(
-        "displayName",
-        old.is_none_or(|o| o.display_name != new.display_name),
-        json!(new.display_name),
-    );
+    if let Some(d) = &new.display_name {
+        replace("displayName", differs(|a| &a.display_name), json!(d));
+    }
     if let Some(g) = &new.given_name {
         replace("name.givenName", differs(|a| &a.given_name), json!(g));
     }

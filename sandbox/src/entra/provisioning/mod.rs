@@ -22,7 +22,8 @@ use super::tenant::{GraphUser, Tenant};
 use crate::seed::Organisation;
 
 mod cycle;
-use cycle::{Plan, Run, job_error};
+pub use cycle::Plan;
+use cycle::{Run, job_error};
 
 /// Complete failures in a row before quarantine.
 pub const QUARANTINE_AFTER: u32 = 3;
@@ -38,7 +39,9 @@ const PATCH_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserAttributes {
     pub user_name: String,
-    pub display_name: String,
+    /// Identity Center requires one: a user without it cannot be created (PingOne without the
+    /// seeds' Username → displayName mapping).
+    pub display_name: Option<String>,
     pub given_name: Option<String>,
     pub family_name: Option<String>,
     pub email: Option<String>,
@@ -47,12 +50,17 @@ pub struct UserAttributes {
 }
 
 impl UserAttributes {
+    /// The name logs show: the display name, else the user name.
+    pub fn shown_name(&self) -> &str {
+        self.display_name.as_deref().unwrap_or(&self.user_name)
+    }
+
     /// userPrincipalName → userName, displayName, givenName, surname → familyName, mail →
     /// emails[type eq "work"], jobTitle → title, accountEnabled → active.
     pub fn of(u: &GraphUser) -> Self {
         Self {
             user_name: u.user_principal_name.clone(),
-            display_name: u.display_name.clone(),
+            display_name: Some(u.display_name.clone()),
             given_name: u.given_name.clone(),
             family_name: u.surname.clone(),
             email: u.mail.clone(),
@@ -176,17 +184,44 @@ pub struct Target {
     pub token: String,
 }
 
+/// Who runs the job, for its logs: the job's id, the source's id (tenant or environment) and
+/// the application (id, display name).
+#[derive(Debug, Clone)]
+pub struct JobIdentity {
+    /// Whether repeated complete failures put the job in quarantine (Entra does; PingOne
+    /// keeps trying).
+    pub quarantines: bool,
+    pub job_id: String,
+    pub tenant_id: String,
+    pub application: (String, String),
+}
+
+/// The latest outcome for one source object (what PingOne shows as a user's synced rule).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectOutcome {
+    /// create, update, disable, delete.
+    pub action: String,
+    /// Identity Center id, when known.
+    pub target_id: Option<String>,
+    /// None: it succeeded.
+    pub error: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
 /// The provisioning job of the Identity Center app.
 #[derive(Debug)]
 pub struct Provisioning {
     job_id: String,
     tenant_id: String,
     service_principal: (String, String),
+    quarantines: bool,
     status: Mutex<JobStatus>,
     target: RwLock<Target>,
     /// Held for the whole of a run: one run at a time.
     escrow: tokio::sync::Mutex<Escrow>,
     events: RwLock<Vec<Value>>,
+    /// Source object id → its latest outcome.
+    outcomes: RwLock<HashMap<String, ObjectOutcome>>,
     http: reqwest::Client,
 }
 
@@ -223,41 +258,69 @@ impl Provisioning {
         interval: Duration,
         now: DateTime<Utc>,
     ) -> Self {
+        let sp = &tenant.service_principal;
+        let identity = JobIdentity {
+            quarantines: true,
+            job_id: format!(
+                "AWSSCIM.{}.{}",
+                tenant.tenant_id.replace('-', ""),
+                sp.id.replace('-', "")
+            ),
+            tenant_id: tenant.tenant_id.clone(),
+            application: (sp.id.clone(), sp.display_name.clone()),
+        };
+        Self::from_plan(org, &Plan::of(tenant), identity, target, interval, now)
+    }
+
+    /// A job whose escrow is what the seed provisioned of `seeded` (the scope as it stands):
+    /// every user and group in it that `org` put into Identity Center.
+    pub fn from_plan(
+        org: &Organisation,
+        seeded: &Plan,
+        identity: JobIdentity,
+        target: Target,
+        interval: Duration,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let provisioned_users: HashMap<&str, &String> = org
+            .people
+            .iter()
+            .zip(&org.provisioned_user)
+            .filter_map(|(p, ic)| ic.as_ref().map(|ic| (p.idp_id.as_str(), ic)))
+            .collect();
+        let provisioned_groups: HashMap<&str, &String> = org
+            .groups
+            .iter()
+            .zip(&org.provisioned_group)
+            .map(|(g, ic)| (g.idp_id.as_str(), ic))
+            .collect();
         let mut escrow = Escrow::default();
-        for (p, person) in org.people.iter().enumerate() {
-            let (Some(ic_id), Some(position)) = (
-                org.provisioned_user.get(p).cloned().flatten(),
-                tenant.user_position(&person.idp_id),
-            ) else {
-                continue;
-            };
-            if let Some(user) = tenant.user(position) {
+        for (idp_id, attributes) in &seeded.users {
+            if let Some(ic_id) = provisioned_users.get(idp_id.as_str()) {
                 escrow.users.insert(
-                    person.idp_id.clone(),
+                    idp_id.clone(),
                     ExportedUser {
-                        ic_id,
-                        attributes: UserAttributes::of(user),
+                        ic_id: (*ic_id).clone(),
+                        attributes: attributes.clone(),
                         out_of_scope: false,
                     },
                 );
             }
         }
-        for (g, group) in tenant.groups.iter().enumerate() {
-            let Some(ic_id) = org.provisioned_group.get(g).cloned() else {
+        for (idp_id, display_name, members) in &seeded.groups {
+            let Some(ic_id) = provisioned_groups.get(idp_id.as_str()) else {
                 continue;
             };
-            let members = group
-                .members
+            let members = members
                 .iter()
-                .filter_map(|&u| tenant.user(u))
-                .filter(|u| escrow.users.contains_key(&u.id))
-                .map(|u| u.id.clone())
+                .filter(|u| escrow.users.contains_key(*u))
+                .cloned()
                 .collect();
             escrow.groups.insert(
-                group.id.clone(),
+                idp_id.clone(),
                 ExportedGroup {
-                    ic_id,
-                    display_name: group.display_name.clone(),
+                    ic_id: (*ic_id).clone(),
+                    display_name: display_name.clone(),
                     members,
                 },
             );
@@ -287,19 +350,16 @@ impl Provisioning {
             synchronized_users: escrow.users.len(),
             synchronized_groups: escrow.groups.len(),
         };
-        let sp = &tenant.service_principal;
         Self {
-            job_id: format!(
-                "AWSSCIM.{}.{}",
-                tenant.tenant_id.replace('-', ""),
-                sp.id.replace('-', "")
-            ),
-            tenant_id: tenant.tenant_id.clone(),
-            service_principal: (sp.id.clone(), sp.display_name.clone()),
+            job_id: identity.job_id,
+            tenant_id: identity.tenant_id,
+            service_principal: identity.application,
+            quarantines: identity.quarantines,
             status: Mutex::new(status),
             target: RwLock::new(target),
             escrow: tokio::sync::Mutex::new(escrow),
             events: RwLock::new(Vec::new()),
+            outcomes: RwLock::new(HashMap::new()),
             http: reqwest::Client::builder()
                 .timeout(StdDuration::from_secs(10))
                 .build()
@@ -342,6 +402,24 @@ impl Provisioning {
 
     pub fn quarantine(&self) -> Option<Quarantine> {
         self.status.lock().ok().and_then(|s| s.quarantine.clone())
+    }
+
+    /// The latest outcome for a source object (user or group id), if a run touched it.
+    pub fn outcome(&self, source_id: &str) -> Option<ObjectOutcome> {
+        self.outcomes
+            .read()
+            .ok()
+            .and_then(|o| o.get(source_id).cloned())
+    }
+
+    /// The Identity Center id the job exported a source user or group as.
+    pub async fn exported_id(&self, source_id: &str) -> Option<String> {
+        let escrow = self.escrow.lock().await;
+        escrow
+            .users
+            .get(source_id)
+            .map(|u| u.ic_id.clone())
+            .or_else(|| escrow.groups.get(source_id).map(|g| g.ic_id.clone()))
     }
 
     /// `GET /auditLogs/provisioning` items, newest first.
@@ -425,14 +503,20 @@ impl Provisioning {
     /// was exported, the differences sent to Identity Center's SCIM endpoint. Waits for a run
     /// already in progress.
     pub async fn run(&self, tenant: &RwLock<Tenant>, now: DateTime<Utc>) -> Execution {
+        let plan = tenant.read().ok().map(|t| Plan::of(&t));
+        self.run_plan(plan, now).await
+    }
+
+    /// One run towards `plan` (None: the source could not be read, and the run fails).
+    pub async fn run_plan(&self, plan: Option<Plan>, now: DateTime<Utc>) -> Execution {
         let mut escrow = self.escrow.lock().await;
         let target = self.target.read().map(|t| t.clone()).unwrap_or(Target {
             scim_endpoint: String::new(),
             token: String::new(),
         });
         let cycle_id = uuid::Uuid::new_v4().to_string();
-        let Some(plan) = tenant.read().ok().map(|t| Plan::of(&t)) else {
-            return self.finish(now, Execution::failed(&cycle_id, now, "tenant unreadable"));
+        let Some(plan) = plan else {
+            return self.finish(now, Execution::failed(&cycle_id, now, "source unreadable"));
         };
         let mut run = Run {
             job: self,
@@ -443,6 +527,7 @@ impl Provisioning {
             exported: 0,
             escrowed: 0,
             events: Vec::new(),
+            outcomes: HashMap::new(),
         };
         let stopped = run.users(&plan, &mut escrow).await;
         let stopped = match stopped {
@@ -451,6 +536,10 @@ impl Provisioning {
         };
         let (exports, exported, escrowed) = (run.exports, run.exported, run.escrowed);
         let events = std::mem::take(&mut run.events);
+        let outcomes = std::mem::take(&mut run.outcomes);
+        if let Ok(mut kept) = self.outcomes.write() {
+            kept.extend(outcomes);
+        }
         if let Ok(mut log) = self.events.write() {
             log.extend(events);
             let excess = log.len().saturating_sub(EVENTS_KEPT);
@@ -488,7 +577,7 @@ impl Provisioning {
             s.last = Some(execution.clone());
             if execution.state == RunState::Failed {
                 s.successive_failures += 1;
-                if s.successive_failures >= QUARANTINE_AFTER {
+                if self.quarantines && s.successive_failures >= QUARANTINE_AFTER {
                     let error = execution.error.clone().unwrap_or(SyncError {
                         code: "Unknown".into(),
                         message: "The job failed.".into(),

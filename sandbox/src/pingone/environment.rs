@@ -1,0 +1,439 @@
+//! The PingOne environment's directory as the Platform API shows it: users in one population,
+//! groups with their direct members, the "AWS Single Sign-On" SAML application with its signing
+//! key, and the propagation (provisioning) configuration that carries users and groups into
+//! Identity Center: a plan, the SCIM store holding Identity Center's endpoint and token, a rule
+//! and its attribute mappings.
+//!
+//! Built from a seeded [`Organisation`]'s IdP side; changed by Platform API writes (group
+//! memberships).
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Duration, Utc};
+use rand::{RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::certs::SigningCertificate;
+use crate::entra::provisioning::{Plan, UserAttributes};
+use crate::seed::{IdpGroupKind, Organisation};
+
+/// The catalog application's name (the seeds' Step 1).
+pub const APP_NAME: &str = "AWS Single Sign-On";
+
+/// The user filter the seeds set on the SCIM connection (Step 5.10).
+pub const SEEDS_USER_FILTER: &str = "userName Eq \"%s\"";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct P1User {
+    pub id: String,
+    pub username: String,
+    pub email: String,
+    pub given: String,
+    /// None for the planted person Identity Center cannot take.
+    pub family: Option<String>,
+    pub title: String,
+    pub enabled: bool,
+    pub created: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct P1Group {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub created: DateTime<Utc>,
+    /// Direct members, as indexes into [`Environment::users`], in the order they were added.
+    pub members: Vec<u32>,
+}
+
+/// The SAML application for AWS IAM Identity Center.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SamlApp {
+    pub id: String,
+    pub name: String,
+    /// Identity Center's ACS URL and issuer (pasted from its console in the seeds' Step 2).
+    pub acs_url: String,
+    pub sp_entity_id: String,
+    /// The IdP's entity id (`https://auth.pingone.<tld>/<envId>`).
+    pub idp_entity_id: String,
+    /// Groups given access to the app (Step 1.5: the Q Developer group).
+    pub access_groups: Vec<u32>,
+}
+
+/// The environment's signing key for the SAML app (`GET /keys/{id}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningKey {
+    pub id: String,
+    pub name: String,
+    pub certificate: SigningCertificate,
+}
+
+/// One attribute mapping of the propagation rule (source: PingOne attribute, target: SCIM).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mapping {
+    pub id: String,
+    pub source: String,
+    pub target: String,
+}
+
+/// The SCIM outbound connection (a propagation store) to Identity Center.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScimStore {
+    pub id: String,
+    pub name: String,
+    pub scim_url: String,
+    pub user_filter: String,
+    pub created: DateTime<Utc>,
+}
+
+/// The propagation rule: PingOne directory → the SCIM store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    pub id: String,
+    pub name: String,
+    pub active: bool,
+    /// Users of these populations are in scope.
+    pub populations: Vec<String>,
+    /// Groups provisioned (with their members), as indexes into [`Environment::groups`].
+    pub groups: Vec<u32>,
+    pub mappings: Vec<Mapping>,
+    pub created: DateTime<Utc>,
+}
+
+/// Plan, store and rule: the environment's provisioning to Identity Center.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Propagation {
+    pub plan_id: String,
+    pub store: ScimStore,
+    pub rule: Rule,
+}
+
+/// Why a Platform API write was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnvironmentError {
+    NoSuchGroup(String),
+    NoSuchUser(String),
+    AlreadyMember,
+    NotMember,
+}
+
+/// The environment: users, groups, the SAML app and its key, the propagation setup.
+#[derive(Debug, Clone)]
+pub struct Environment {
+    pub id: String,
+    pub name: String,
+    pub population_id: String,
+    pub users: Vec<P1User>,
+    pub groups: Vec<P1Group>,
+    pub app: SamlApp,
+    pub signing_key: SigningKey,
+    pub propagation: Propagation,
+    user_index: HashMap<String, u32>,
+    group_index: HashMap<String, u32>,
+    pairs: HashSet<(u32, u32)>,
+}
+
+fn uuid_from(rng: &mut ChaCha8Rng) -> String {
+    let mut bytes = [0u8; 16];
+    rng.fill_bytes(&mut bytes);
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .hyphenated()
+        .to_string()
+}
+
+impl Environment {
+    /// The IdP side of `org` as a PingOne environment whose propagation rule covers the one
+    /// population and every group (so the seeded Identity Center is exactly its output). The
+    /// SAML signing key expires 20 days after `now` (a planted problem); `display_name_mapping`
+    /// says whether the rule has the seeds' Username → displayName mapping (without it Identity
+    /// Center refuses every new user). The store points at `scim_url` (the provisioning job
+    /// holds the token).
+    pub fn from_organisation(
+        org: &Organisation,
+        now: DateTime<Utc>,
+        display_name_mapping: bool,
+        scim_url: String,
+    ) -> Result<Self, String> {
+        // Its own random stream, so adding PingOne changes nothing in the seeded organisation.
+        let mut rng = ChaCha8Rng::seed_from_u64(org.spec.seed ^ 0x0091_0e01);
+        let id = uuid_from(&mut rng);
+        let population_id = uuid_from(&mut rng);
+        let created = org.instance.created_at;
+        let mut users = Vec::new();
+        let mut person_to_user: Vec<Option<u32>> = vec![None; org.people.len()];
+        for (p, person) in org.people.iter().enumerate() {
+            if person.deleted {
+                continue;
+            }
+            let no_surname = org.planted.unprovisionable_people.contains(&person.idp_id);
+            person_to_user[p] = Some(users.len() as u32);
+            users.push(P1User {
+                id: person.idp_id.clone(),
+                username: person.user_name.clone(),
+                email: person.email.clone(),
+                given: person.given_name.clone(),
+                family: (!no_surname).then(|| person.family_name.clone()),
+                title: person.title.clone(),
+                enabled: person.enabled,
+                created: created - Duration::days(30),
+            });
+        }
+        let map = |members: &[usize]| -> Vec<u32> {
+            members
+                .iter()
+                .filter_map(|&p| person_to_user.get(p).copied().flatten())
+                .collect()
+        };
+        let groups: Vec<P1Group> = org
+            .groups
+            .iter()
+            .map(|g| P1Group {
+                id: g.idp_id.clone(),
+                name: g.display_name.clone(),
+                description: match g.kind {
+                    IdpGroupKind::Department => format!("Everyone in {}", g.display_name),
+                    IdpGroupKind::Team => format!("Members of {}", g.display_name),
+                    IdpGroupKind::QDeveloper => {
+                        "Amazon Q Developer Pro seats (subscribed in Identity Center)".to_string()
+                    }
+                },
+                created: created - Duration::days(20),
+                members: map(&g.members),
+            })
+            .collect();
+        let store_id = org.identity_center.identity_store_id().to_string();
+        let app = SamlApp {
+            id: uuid_from(&mut rng),
+            name: APP_NAME.to_string(),
+            acs_url: format!(
+                "https://us-east-1.signin.aws.amazon.com/platform/saml/acs/{}",
+                uuid_from(&mut rng)
+            ),
+            sp_entity_id: format!(
+                "https://us-east-1.signin.aws.amazon.com/platform/saml/{store_id}"
+            ),
+            idp_entity_id: format!("https://auth.pingone.com/{id}"),
+            access_groups: org
+                .groups
+                .iter()
+                .enumerate()
+                .filter(|(_, g)| g.kind == IdpGroupKind::QDeveloper)
+                .map(|(i, _)| i as u32)
+                .collect(),
+        };
+        let key_id = uuid_from(&mut rng);
+        let signing_key = SigningKey {
+            name: "PingOne SSO Certificate for Administrators environment".to_string(),
+            certificate: SigningCertificate::generate(
+                "PingOne SSO Certificate for Administrators environment",
+                now - Duration::days(365 - 20),
+                now + Duration::days(20),
+                key_id.as_bytes(),
+            )?,
+            id: key_id,
+        };
+        let mut mapping = |source: &str, target: &str| Mapping {
+            id: uuid_from(&mut rng),
+            source: source.to_string(),
+            target: target.to_string(),
+        };
+        let mut mappings = vec![
+            mapping("name.family", "name.familyName"),
+            mapping("name.given", "name.givenName"),
+            mapping("username", "userName"),
+            mapping("email", "emails[type eq \"work\"].value"),
+        ];
+        if display_name_mapping {
+            mappings.push(mapping("username", "displayName"));
+        }
+        let propagation = Propagation {
+            plan_id: uuid_from(&mut rng),
+            store: ScimStore {
+                id: uuid_from(&mut rng),
+                name: "IAM Identity Store".to_string(),
+                scim_url,
+                user_filter: SEEDS_USER_FILTER.to_string(),
+                created: created + Duration::days(1),
+            },
+            rule: Rule {
+                id: uuid_from(&mut rng),
+                name: "IAM Identity Center".to_string(),
+                active: true,
+                populations: vec![population_id.clone()],
+                groups: (0..groups.len() as u32).collect(),
+                mappings,
+                created: created + Duration::days(1),
+            },
+        };
+        let user_index = users
+            .iter()
+            .enumerate()
+            .map(|(i, u)| (u.id.clone(), i as u32))
+            .collect();
+        let group_index = groups
+            .iter()
+            .enumerate()
+            .map(|(i, g)| (g.id.clone(), i as u32))
+            .collect();
+        let pairs = groups
+            .iter()
+            .enumerate()
+            .flat_map(|(g, group)| group.members.iter().map(move |&u| (g as u32, u)))
+            .collect();
+        Ok(Self {
+            name: format!("{} (sandbox)", org.spec.domain),
+            id,
+            population_id,
+            users,
+            groups,
+            app,
+            signing_key,
+            propagation,
+            user_index,
+            group_index,
+            pairs,
+        })
+    }
+
+    pub fn user_position(&self, id: &str) -> Option<u32> {
+        self.user_index.get(id).copied()
+    }
+
+    pub fn group_position(&self, id: &str) -> Option<u32> {
+        self.group_index.get(id).copied()
+    }
+
+    pub fn user(&self, position: u32) -> Option<&P1User> {
+        self.users.get(position as usize)
+    }
+
+    pub fn group(&self, position: u32) -> Option<&P1Group> {
+        self.groups.get(position as usize)
+    }
+
+    pub fn is_member(&self, group: u32, user: u32) -> bool {
+        self.pairs.contains(&(group, user))
+    }
+
+    /// Groups `user` is a direct member of, in group order.
+    pub fn groups_of(&self, user: u32) -> Vec<u32> {
+        (0..self.groups.len() as u32)
+            .filter(|&g| self.pairs.contains(&(g, user)))
+            .collect()
+    }
+
+    /// `POST /users/{user}/memberOfGroups {"id": group}`.
+    pub fn add_member(&mut self, user_id: &str, group_id: &str) -> Result<(), EnvironmentError> {
+        let u = self
+            .user_position(user_id)
+            .ok_or_else(|| EnvironmentError::NoSuchUser(user_id.to_string()))?;
+        let g = self
+            .group_position(group_id)
+            .ok_or_else(|| EnvironmentError::NoSuchGroup(group_id.to_string()))?;
+        if !self.pairs.insert((g, u)) {
+            return Err(EnvironmentError::AlreadyMember);
+        }
+        if let Some(group) = self.groups.get_mut(g as usize) {
+            group.members.push(u);
+        }
+        Ok(())
+    }
+
+    /// `DELETE /users/{user}/memberOfGroups/{group}`.
+    pub fn remove_member(&mut self, user_id: &str, group_id: &str) -> Result<(), EnvironmentError> {
+        let u = self
+            .user_position(user_id)
+            .ok_or_else(|| EnvironmentError::NoSuchUser(user_id.to_string()))?;
+        let g = self
+            .group_position(group_id)
+            .ok_or_else(|| EnvironmentError::NoSuchGroup(group_id.to_string()))?;
+        if !self.pairs.remove(&(g, u)) {
+            return Err(EnvironmentError::NotMember);
+        }
+        if let Some(group) = self.groups.get_mut(g as usize) {
+            group.members.retain(|&m| m != u);
+        }
+        Ok(())
+    }
+
+    /// The value of a PingOne attribute a mapping reads (`username`, `email`, `name.given`,
+    /// `name.family`, `title`).
+    fn attribute(u: &P1User, source: &str) -> Option<String> {
+        match source {
+            "username" => Some(u.username.clone()),
+            "email" => Some(u.email.clone()),
+            "name.given" => Some(u.given.clone()),
+            "name.family" => u.family.clone(),
+            "title" => Some(u.title.clone()),
+            _ => None,
+        }
+    }
+
+    /// The SCIM attributes the rule's mappings produce for `u` (`active` follows `enabled`, as
+    /// the store's DISABLE_USERS does).
+    pub fn mapped(&self, u: &P1User) -> UserAttributes {
+        let mut a = UserAttributes {
+            user_name: String::new(),
+            display_name: None,
+            given_name: None,
+            family_name: None,
+            email: None,
+            title: None,
+            active: u.enabled,
+        };
+        for m in &self.propagation.rule.mappings {
+            let value = Self::attribute(u, &m.source);
+            match m.target.as_str() {
+                "userName" => a.user_name = value.unwrap_or_default(),
+                "displayName" => a.display_name = value,
+                "name.givenName" => a.given_name = value,
+                "name.familyName" => a.family_name = value,
+                "emails[type eq \"work\"].value" => a.email = value,
+                "title" => a.title = value,
+                _ => {}
+            }
+        }
+        a
+    }
+
+    /// What the rule puts in Identity Center: users of its populations (every user here: the
+    /// environment has one population), the rule's groups with their in-scope members, matched
+    /// with the store's user filter.
+    pub fn plan(&self) -> Plan {
+        let rule = &self.propagation.rule;
+        let in_population = rule.populations.contains(&self.population_id);
+        let users: Vec<(String, UserAttributes)> = if in_population {
+            self.users
+                .iter()
+                .map(|u| (u.id.clone(), self.mapped(u)))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let scoped: HashSet<&str> = users.iter().map(|(id, _)| id.as_str()).collect();
+        let groups = rule
+            .groups
+            .iter()
+            .filter_map(|&g| self.group(g))
+            .map(|g| {
+                (
+                    g.id.clone(),
+                    g.name.clone(),
+                    g.members
+                        .iter()
+                        .filter_map(|&u| self.user(u))
+                        .filter(|u| scoped.contains(u.id.as_str()))
+                        .map(|u| u.id.clone())
+                        .collect(),
+                )
+            })
+            .collect();
+        Plan {
+            users,
+            existing: self.users.iter().map(|u| u.id.clone()).collect(),
+            groups,
+            user_filter: self.propagation.store.user_filter.clone(),
+        }
+    }
+}
