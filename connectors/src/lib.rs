@@ -9,10 +9,12 @@
 //! - [`entra`]: reads Entra ID's provisioning scope for the Identity Center app (Microsoft
 //!   Graph over reqwest, app token from the client-credentials grant) into a
 //!   [`domain::drift::IdpScope`].
+//! - [`oidc`]: signs people in with the organisation's IdP (OpenID Connect relying party).
 //! - [`pace`]: keeps one API at its quota, slowing down when the service throttles.
 //! - [`progress`]: what a read has done so far, for a progress bar.
 
 pub mod entra;
 pub mod identity_center;
+pub mod oidc;
 pub mod pace;
 pub mod progress;

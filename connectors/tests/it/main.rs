@@ -4,3 +4,4 @@
 
 mod entra;
 mod identity_center;
+mod oidc;
