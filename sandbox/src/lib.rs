@@ -29,6 +29,7 @@ pub mod activity;
 pub mod aws;
 pub mod bearer;
 pub mod certs;
+pub mod control;
 pub mod directory;
 pub mod entra;
 pub mod expect;

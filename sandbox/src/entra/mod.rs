@@ -28,6 +28,7 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use serde_json::json;
 
+use crate::control::{NewToken, json_body};
 use crate::faults::{FaultKind, Faults, SandboxClock, Verdict};
 use provisioning::Provisioning;
 use tenant::Tenant;
@@ -258,24 +259,14 @@ async fn run_provisioning(State(state): State<SharedEntra>) -> Response {
     axum::Json(state.provisioning.job_json()).into_response()
 }
 
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NewToken {
-    token: String,
-}
-
 /// `PUT /_sandbox/entra/provisioning/token {"token"}`: the admin pastes a new Secret Token.
 async fn set_provisioning_token(State(state): State<SharedEntra>, body: Bytes) -> Response {
-    match serde_json::from_slice::<NewToken>(&body) {
+    match json_body::<NewToken>(&body, "{\"token\": \"<SCIM token>\"}") {
         Ok(t) => {
             state.provisioning.set_token(t.token, state.clock.now());
             StatusCode::NO_CONTENT.into_response()
         }
-        Err(e) => (
-            StatusCode::BAD_REQUEST,
-            axum::Json(json!({"error": format!("send {{\"token\": \"<SCIM token>\"}} ({e})")})),
-        )
-            .into_response(),
+        Err(bad) => bad.into_response(),
     }
 }
 
@@ -292,7 +283,7 @@ struct NewApp {
 /// `POST /_sandbox/entra/apps {"permissions": [...]}`: registers an app with those application
 /// permissions (admin-consented) and answers its client id and secret.
 async fn register_app(State(state): State<SharedEntra>, body: Bytes) -> Response {
-    match serde_json::from_slice::<NewApp>(&body) {
+    match json_body::<NewApp>(&body, "{\"permissions\": [\"User.Read.All\", ...]}") {
         Ok(app) => {
             let permissions: Vec<&str> = app.permissions.iter().map(String::as_str).collect();
             (
@@ -301,11 +292,7 @@ async fn register_app(State(state): State<SharedEntra>, body: Bytes) -> Response
             )
                 .into_response()
         }
-        Err(e) => (
-            StatusCode::BAD_REQUEST,
-            axum::Json(json!({"error": format!("send {{\"permissions\": [\"User.Read.All\", ...]}} ({e})")})),
-        )
-            .into_response(),
+        Err(bad) => bad.into_response(),
     }
 }
 

@@ -154,56 +154,43 @@ impl Tenant {
         let mut rng = ChaCha8Rng::seed_from_u64(org.spec.seed ^ 0x00e7_4a1d);
         let tenant_id = uuid_from(&mut rng);
         let created = org.instance.created_at;
-        let mut users = Vec::new();
-        let mut person_to_user: Vec<Option<u32>> = vec![None; org.people.len()];
-        for (p, person) in org.people.iter().enumerate() {
-            if person.deleted {
-                continue;
-            }
-            let no_surname = org.planted.unprovisionable_people.contains(&person.idp_id);
-            let nickname = person
-                .user_name
-                .split_once('@')
-                .map_or(person.user_name.as_str(), |(local, _)| local)
-                .to_string();
-            person_to_user[p] = Some(users.len() as u32);
-            users.push(GraphUser {
-                id: person.idp_id.clone(),
-                user_principal_name: person.user_name.clone(),
-                display_name: format!("{} {}", person.given_name, person.family_name),
-                given_name: Some(person.given_name.clone()),
-                surname: (!no_surname).then(|| person.family_name.clone()),
-                mail: Some(person.email.clone()),
-                mail_nickname: nickname,
-                job_title: Some(person.title.clone()),
-                department: Some(person.department.clone()),
-                account_enabled: person.enabled,
-                created: created - Duration::days(30),
-            });
-        }
-        let map = |members: &[usize]| -> Vec<u32> {
-            members
-                .iter()
-                .filter_map(|&p| person_to_user.get(p).copied().flatten())
-                .collect()
-        };
+        let roster = org.idp_roster();
+        let users: Vec<GraphUser> = roster
+            .people
+            .iter()
+            .map(|&p| {
+                let person = &org.people[p];
+                let nickname = person
+                    .user_name
+                    .split_once('@')
+                    .map_or(person.user_name.as_str(), |(local, _)| local)
+                    .to_string();
+                GraphUser {
+                    id: person.idp_id.clone(),
+                    user_principal_name: person.user_name.clone(),
+                    display_name: format!("{} {}", person.given_name, person.family_name),
+                    given_name: Some(person.given_name.clone()),
+                    surname: (!org.lacks_surname(person)).then(|| person.family_name.clone()),
+                    mail: Some(person.email.clone()),
+                    mail_nickname: nickname,
+                    job_title: Some(person.title.clone()),
+                    department: Some(person.department.clone()),
+                    account_enabled: person.enabled,
+                    created: created - Duration::days(30),
+                }
+            })
+            .collect();
         let groups: Vec<GraphGroup> = org
             .groups
             .iter()
             .map(|g| GraphGroup {
                 id: g.idp_id.clone(),
                 display_name: g.display_name.clone(),
-                description: Some(match g.kind {
-                    IdpGroupKind::Department => format!("Everyone in {}", g.display_name),
-                    IdpGroupKind::Team => format!("Members of {}", g.display_name),
-                    IdpGroupKind::QDeveloper => {
-                        "Amazon Q Developer Pro seats (subscribed in Identity Center)".to_string()
-                    }
-                }),
+                description: Some(g.kind.description(&g.display_name)),
                 mail_nickname: g.display_name.replace(' ', ""),
                 created: created - Duration::days(20),
-                members: map(&g.members),
-                owners: map(&g.owners),
+                members: roster.users(&g.members),
+                owners: roster.users(&g.owners),
             })
             .collect();
         let sp_created = created + Duration::days(1);
@@ -247,7 +234,7 @@ impl Tenant {
             .enumerate()
             .flat_map(|(g, group)| group.members.iter().map(move |&u| (g as u32, u)))
             .collect();
-        let personas = choose_personas(org, &person_to_user, &users);
+        let personas = choose_personas(org, &roster.user_of, &users);
         Ok(Self {
             tenant_id,
             domain: org.spec.domain.clone(),

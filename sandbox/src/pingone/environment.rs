@@ -160,46 +160,33 @@ impl Environment {
         let id = uuid_from(&mut rng);
         let population_id = uuid_from(&mut rng);
         let created = org.instance.created_at;
-        let mut users = Vec::new();
-        let mut person_to_user: Vec<Option<u32>> = vec![None; org.people.len()];
-        for (p, person) in org.people.iter().enumerate() {
-            if person.deleted {
-                continue;
-            }
-            let no_surname = org.planted.unprovisionable_people.contains(&person.idp_id);
-            person_to_user[p] = Some(users.len() as u32);
-            users.push(P1User {
-                id: person.idp_id.clone(),
-                username: person.user_name.clone(),
-                email: person.email.clone(),
-                given: person.given_name.clone(),
-                family: (!no_surname).then(|| person.family_name.clone()),
-                title: person.title.clone(),
-                enabled: person.enabled,
-                created: created - Duration::days(30),
-            });
-        }
-        let map = |members: &[usize]| -> Vec<u32> {
-            members
-                .iter()
-                .filter_map(|&p| person_to_user.get(p).copied().flatten())
-                .collect()
-        };
+        let roster = org.idp_roster();
+        let users: Vec<P1User> = roster
+            .people
+            .iter()
+            .map(|&p| {
+                let person = &org.people[p];
+                P1User {
+                    id: person.idp_id.clone(),
+                    username: person.user_name.clone(),
+                    email: person.email.clone(),
+                    given: person.given_name.clone(),
+                    family: (!org.lacks_surname(person)).then(|| person.family_name.clone()),
+                    title: person.title.clone(),
+                    enabled: person.enabled,
+                    created: created - Duration::days(30),
+                }
+            })
+            .collect();
         let groups: Vec<P1Group> = org
             .groups
             .iter()
             .map(|g| P1Group {
                 id: g.idp_id.clone(),
                 name: g.display_name.clone(),
-                description: match g.kind {
-                    IdpGroupKind::Department => format!("Everyone in {}", g.display_name),
-                    IdpGroupKind::Team => format!("Members of {}", g.display_name),
-                    IdpGroupKind::QDeveloper => {
-                        "Amazon Q Developer Pro seats (subscribed in Identity Center)".to_string()
-                    }
-                },
+                description: g.kind.description(&g.display_name),
                 created: created - Duration::days(20),
-                members: map(&g.members),
+                members: roster.users(&g.members),
             })
             .collect();
         let store_id = org.identity_center.identity_store_id().to_string();

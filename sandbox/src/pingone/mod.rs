@@ -27,6 +27,7 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use serde_json::{Value, json};
 
+use crate::control::{NewToken, json_body};
 use crate::entra::provisioning::{Execution, Provisioning};
 use crate::entra::token::{Tokens, client_auth};
 use crate::faults::{FaultKind, Faults, SandboxClock, Verdict};
@@ -393,25 +394,15 @@ async fn run_propagation(State(state): State<SharedPingOne>) -> Response {
     }
 }
 
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NewToken {
-    token: String,
-}
-
 /// `PUT /_sandbox/pingone/propagation/token {"token"}`: the admin pastes a new OAuth Access
 /// Token into the SCIM connection.
 async fn set_token(State(state): State<SharedPingOne>, body: Bytes) -> Response {
-    match serde_json::from_slice::<NewToken>(&body) {
+    match json_body::<NewToken>(&body, "{\"token\": \"<SCIM token>\"}") {
         Ok(t) => {
             state.propagation.set_token(t.token, state.clock.now());
             StatusCode::NO_CONTENT.into_response()
         }
-        Err(e) => (
-            StatusCode::BAD_REQUEST,
-            axum::Json(json!({"error": format!("send {{\"token\": \"<SCIM token>\"}} ({e})")})),
-        )
-            .into_response(),
+        Err(bad) => bad.into_response(),
     }
 }
 
@@ -425,7 +416,7 @@ struct NewWorker {
 /// `POST /_sandbox/pingone/workers {"roles": [...]}`: a worker app with those roles; answers
 /// its client id and secret.
 async fn register_worker(State(state): State<SharedPingOne>, body: Bytes) -> Response {
-    match serde_json::from_slice::<NewWorker>(&body) {
+    match json_body::<NewWorker>(&body, "{\"roles\": [\"Identity Data Admin\", ...]}") {
         Ok(w) => {
             let roles: Vec<&str> = w.roles.iter().map(String::as_str).collect();
             (
@@ -434,11 +425,7 @@ async fn register_worker(State(state): State<SharedPingOne>, body: Bytes) -> Res
             )
                 .into_response()
         }
-        Err(e) => (
-            StatusCode::BAD_REQUEST,
-            axum::Json(json!({"error": format!("send {{\"roles\": [\"Identity Data Admin\", ...]}} ({e})")})),
-        )
-            .into_response(),
+        Err(bad) => bad.into_response(),
     }
 }
 

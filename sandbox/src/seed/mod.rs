@@ -132,6 +132,38 @@ pub enum IdpGroupKind {
     QDeveloper,
 }
 
+impl IdpGroupKind {
+    /// The group's description in the IdP.
+    pub fn description(self, name: &str) -> String {
+        match self {
+            IdpGroupKind::Department => format!("Everyone in {name}"),
+            IdpGroupKind::Team => format!("Members of {name}"),
+            IdpGroupKind::QDeveloper => {
+                "Amazon Q Developer Pro seats (subscribed in Identity Center)".to_string()
+            }
+        }
+    }
+}
+
+/// The IdP's directory as it stands: leavers are gone, so its users are a subset of the people.
+#[derive(Debug, Clone)]
+pub struct IdpRoster {
+    /// Positions in [`Organisation::people`] of the IdP's users, in order.
+    pub people: Vec<usize>,
+    /// For each person, their position among the IdP's users (None for leavers).
+    pub user_of: Vec<Option<u32>>,
+}
+
+impl IdpRoster {
+    /// Person indexes (a group's members or owners) as IdP user positions.
+    pub fn users(&self, people: &[usize]) -> Vec<u32> {
+        people
+            .iter()
+            .filter_map(|&p| self.user_of.get(p).copied().flatten())
+            .collect()
+    }
+}
+
 /// A group as the IdP knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdpGroup {
@@ -222,6 +254,27 @@ fn q_group_index(groups: &[IdpGroup]) -> Option<usize> {
 }
 
 impl Organisation {
+    /// Who the IdP has now (everyone but the leavers).
+    pub fn idp_roster(&self) -> IdpRoster {
+        let mut roster = IdpRoster {
+            people: Vec::new(),
+            user_of: vec![None; self.people.len()],
+        };
+        for (p, person) in self.people.iter().enumerate() {
+            if !person.deleted {
+                roster.user_of[p] = Some(roster.people.len() as u32);
+                roster.people.push(p);
+            }
+        }
+        roster
+    }
+
+    /// Whether the IdP has no surname for this person (the planted person Identity Center
+    /// cannot take).
+    pub fn lacks_surname(&self, person: &Person) -> bool {
+        self.planted.unprovisionable_people.contains(&person.idp_id)
+    }
+
     /// Index into [`Organisation::groups`] of the group subscribed to Q Developer.
     pub fn q_group(&self) -> Option<usize> {
         q_group_index(&self.groups)
