@@ -125,6 +125,12 @@ pub enum SignInError {
         "the sign-in answer does not belong to this browser's sign-in (its state differs): start the sign-in again"
     )]
     StateMismatch,
+    #[error(
+        "the sign-in answer came from another identity provider ({got}, not {expected}): start the sign-in again"
+    )]
+    IssuerMismatch { expected: String, got: String },
+    #[error("the sign-in answer lacks its {0}: start the sign-in again")]
+    Incomplete(&'static str),
     #[error("the IdP did not sign you in: {error}{}", description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
     Refused {
         error: String,
@@ -221,6 +227,36 @@ impl OidcProvider {
                 pkce_verifier: verifier.secret().clone(),
             },
         )
+    }
+
+    /// The redirect back from the IdP, as its query parameters: an `error` is the IdP's
+    /// refusal; an `iss` (RFC 9207) must be this provider's issuer; then [`Self::finish`] with
+    /// its `state` and `code`.
+    pub async fn callback(
+        &self,
+        pending: &Pending,
+        params: &std::collections::HashMap<String, String>,
+        now: DateTime<Utc>,
+    ) -> Result<SignedIn, SignInError> {
+        if let Some(error) = params.get("error") {
+            return Err(refused(
+                error,
+                params.get("error_description").map(String::as_str),
+            ));
+        }
+        if let Some(iss) = params.get("iss")
+            && iss.trim_end_matches('/') != self.issuer.trim_end_matches('/')
+        {
+            return Err(SignInError::IssuerMismatch {
+                expected: self.issuer.clone(),
+                got: iss.clone(),
+            });
+        }
+        let state = params
+            .get("state")
+            .ok_or(SignInError::Incomplete("state"))?;
+        let code = params.get("code").ok_or(SignInError::Incomplete("code"))?;
+        self.finish(pending, state, code, now).await
     }
 
     /// The callback: checks `state`, redeems `code` with the PKCE verifier, verifies the ID

@@ -223,7 +223,7 @@ async fn the_same_sign_in_code_works_against_the_sandbox_and_panva() {
         let client = OidcProvider::discover(peer.settings()).await.unwrap();
         let (pending, callback) = peer.sign_in(&client, peer.admin()).await;
         let who = client
-            .finish(&pending, &callback["state"], &callback["code"], Utc::now())
+            .callback(&pending, &callback, Utc::now())
             .await
             .unwrap();
         assert!(
@@ -318,6 +318,37 @@ async fn both_providers_refuse_what_a_careful_client_must_refuse() {
         assert!(
             matches!(r, Err(SignInError::InvalidIdToken(_))),
             "{issuer}: {r:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_refusal_or_an_answer_from_another_issuer_is_not_a_sign_in() {
+    for peer in [sandbox_peer().await, panva_peer().await] {
+        let client = OidcProvider::discover(peer.settings()).await.unwrap();
+        let (pending, mut callback) = peer.sign_in(&client, peer.admin()).await;
+        // A mix-up: the answer names another issuer (RFC 9207).
+        callback.insert("iss".into(), "https://attacker.example".into());
+        let r = client.callback(&pending, &callback, Utc::now()).await;
+        assert!(
+            matches!(r, Err(SignInError::IssuerMismatch { .. })),
+            "{r:?}"
+        );
+        // The IdP's refusal comes through with its reason.
+        let refusal: HashMap<String, String> = [
+            ("error".to_string(), "access_denied".to_string()),
+            (
+                "error_description".to_string(),
+                "the user cancelled".to_string(),
+            ),
+            ("state".to_string(), pending.state.clone()),
+        ]
+        .into();
+        let r = client.callback(&pending, &refusal, Utc::now()).await;
+        let text = r.unwrap_err().to_string();
+        assert!(
+            text.contains("access_denied") && text.contains("cancelled"),
+            "{text}"
         );
     }
 }
