@@ -34,6 +34,7 @@ pub mod directory;
 pub mod entra;
 pub mod expect;
 pub mod faults;
+pub mod idp_index;
 pub mod instance;
 pub mod pingone;
 pub mod s3;

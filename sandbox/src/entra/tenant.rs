@@ -11,6 +11,7 @@ use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::certs::SigningCertificate;
+use crate::idp_index::{IdpIndex, MembershipError};
 use crate::seed::{IdpGroupKind, Organisation};
 
 /// The gallery application's display name in Entra.
@@ -101,13 +102,7 @@ pub const ROLE_SECURITY_ADMIN: &str = "Tessera.SecurityAdmin";
 pub const ROLE_AUDITOR: &str = "Tessera.Auditor";
 
 /// Why a Graph write was refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TenantError {
-    NoSuchGroup(String),
-    NoSuchUser(String),
-    AlreadyMember,
-    NotMember,
-}
+pub type TenantError = MembershipError;
 
 /// The tenant: users, groups and the Identity Center enterprise app.
 #[derive(Debug, Clone)]
@@ -119,10 +114,7 @@ pub struct Tenant {
     pub service_principal: ServicePrincipal,
     /// Who the login page offers (see [`Persona`]).
     pub personas: Vec<Persona>,
-    user_index: HashMap<String, u32>,
-    group_index: HashMap<String, u32>,
-    /// (group, user) pairs, for membership checks without scanning a group's members.
-    pairs: HashSet<(u32, u32)>,
+    index: IdpIndex,
     /// Membership changes in order, for `groups/delta`: (group, user, added). A delta token is
     /// a position in this log.
     membership_log: Vec<(u32, u32, bool)>,
@@ -219,21 +211,10 @@ impl Tenant {
             },
             assignments,
         };
-        let user_index = users
-            .iter()
-            .enumerate()
-            .map(|(i, u)| (u.id.clone(), i as u32))
-            .collect();
-        let group_index = groups
-            .iter()
-            .enumerate()
-            .map(|(i, g)| (g.id.clone(), i as u32))
-            .collect();
-        let pairs = groups
-            .iter()
-            .enumerate()
-            .flat_map(|(g, group)| group.members.iter().map(move |&u| (g as u32, u)))
-            .collect();
+        let index = IdpIndex::new(
+            users.iter().map(|u| u.id.as_str()),
+            groups.iter().map(|g| (g.id.as_str(), g.members.as_slice())),
+        );
         let personas = choose_personas(org, &roster.user_of, &users);
         Ok(Self {
             tenant_id,
@@ -242,19 +223,17 @@ impl Tenant {
             groups,
             service_principal,
             personas,
-            user_index,
-            group_index,
-            pairs,
+            index,
             membership_log: Vec::new(),
         })
     }
 
     pub fn user_position(&self, id: &str) -> Option<u32> {
-        self.user_index.get(id).copied()
+        self.index.user(id)
     }
 
     pub fn group_position(&self, id: &str) -> Option<u32> {
-        self.group_index.get(id).copied()
+        self.index.group(id)
     }
 
     pub fn user(&self, position: u32) -> Option<&GraphUser> {
@@ -267,36 +246,20 @@ impl Tenant {
 
     /// `POST /groups/{id}/members/$ref`.
     pub fn add_member(&mut self, group_id: &str, user_id: &str) -> Result<(), TenantError> {
-        let g = self
-            .group_position(group_id)
-            .ok_or_else(|| TenantError::NoSuchGroup(group_id.to_string()))?;
-        let u = self
-            .user_position(user_id)
-            .ok_or_else(|| TenantError::NoSuchUser(user_id.to_string()))?;
-        if !self.pairs.insert((g, u)) {
-            return Err(TenantError::AlreadyMember);
-        }
-        if let Some(group) = self.groups.get_mut(g as usize) {
-            group.members.push(u);
-        }
+        let g = self.index.group_or_error(group_id)?;
+        let u = self.index.user_or_error(user_id)?;
+        let members = self.groups.get_mut(g as usize).map(|x| &mut x.members);
+        self.index.add(g, u, members)?;
         self.membership_log.push((g, u, true));
         Ok(())
     }
 
     /// `DELETE /groups/{id}/members/{userId}/$ref`.
     pub fn remove_member(&mut self, group_id: &str, user_id: &str) -> Result<(), TenantError> {
-        let g = self
-            .group_position(group_id)
-            .ok_or_else(|| TenantError::NoSuchGroup(group_id.to_string()))?;
-        let u = self
-            .user_position(user_id)
-            .ok_or_else(|| TenantError::NoSuchUser(user_id.to_string()))?;
-        if !self.pairs.remove(&(g, u)) {
-            return Err(TenantError::NotMember);
-        }
-        if let Some(group) = self.groups.get_mut(g as usize) {
-            group.members.retain(|&m| m != u);
-        }
+        let g = self.index.group_or_error(group_id)?;
+        let u = self.index.user_or_error(user_id)?;
+        let members = self.groups.get_mut(g as usize).map(|x| &mut x.members);
+        self.index.remove(g, u, members)?;
         self.membership_log.push((g, u, false));
         Ok(())
     }

@@ -7,7 +7,7 @@
 //! Built from a seeded [`Organisation`]'s IdP side; changed by Platform API writes (group
 //! memberships).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, Utc};
 use rand::{RngCore, SeedableRng};
@@ -15,6 +15,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::certs::SigningCertificate;
 use crate::entra::provisioning::{Plan, UserAttributes};
+use crate::idp_index::{IdpIndex, MembershipError};
 use crate::seed::{IdpGroupKind, Organisation};
 
 /// The catalog application's name (the seeds' Step 1).
@@ -109,13 +110,7 @@ pub struct Propagation {
 }
 
 /// Why a Platform API write was refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EnvironmentError {
-    NoSuchGroup(String),
-    NoSuchUser(String),
-    AlreadyMember,
-    NotMember,
-}
+pub type EnvironmentError = MembershipError;
 
 /// The environment: users, groups, the SAML app and its key, the propagation setup.
 #[derive(Debug, Clone)]
@@ -128,9 +123,7 @@ pub struct Environment {
     pub app: SamlApp,
     pub signing_key: SigningKey,
     pub propagation: Propagation,
-    user_index: HashMap<String, u32>,
-    group_index: HashMap<String, u32>,
-    pairs: HashSet<(u32, u32)>,
+    index: IdpIndex,
 }
 
 fn uuid_from(rng: &mut ChaCha8Rng) -> String {
@@ -253,21 +246,10 @@ impl Environment {
                 created: created + Duration::days(1),
             },
         };
-        let user_index = users
-            .iter()
-            .enumerate()
-            .map(|(i, u)| (u.id.clone(), i as u32))
-            .collect();
-        let group_index = groups
-            .iter()
-            .enumerate()
-            .map(|(i, g)| (g.id.clone(), i as u32))
-            .collect();
-        let pairs = groups
-            .iter()
-            .enumerate()
-            .flat_map(|(g, group)| group.members.iter().map(move |&u| (g as u32, u)))
-            .collect();
+        let index = IdpIndex::new(
+            users.iter().map(|u| u.id.as_str()),
+            groups.iter().map(|g| (g.id.as_str(), g.members.as_slice())),
+        );
         Ok(Self {
             name: format!("{} (sandbox)", org.spec.domain),
             id,
@@ -277,18 +259,16 @@ impl Environment {
             app,
             signing_key,
             propagation,
-            user_index,
-            group_index,
-            pairs,
+            index,
         })
     }
 
     pub fn user_position(&self, id: &str) -> Option<u32> {
-        self.user_index.get(id).copied()
+        self.index.user(id)
     }
 
     pub fn group_position(&self, id: &str) -> Option<u32> {
-        self.group_index.get(id).copied()
+        self.index.group(id)
     }
 
     pub fn user(&self, position: u32) -> Option<&P1User> {
@@ -300,48 +280,30 @@ impl Environment {
     }
 
     pub fn is_member(&self, group: u32, user: u32) -> bool {
-        self.pairs.contains(&(group, user))
+        self.index.is_member(group, user)
     }
 
     /// Groups `user` is a direct member of, in group order.
     pub fn groups_of(&self, user: u32) -> Vec<u32> {
         (0..self.groups.len() as u32)
-            .filter(|&g| self.pairs.contains(&(g, user)))
+            .filter(|&g| self.index.is_member(g, user))
             .collect()
     }
 
     /// `POST /users/{user}/memberOfGroups {"id": group}`.
     pub fn add_member(&mut self, user_id: &str, group_id: &str) -> Result<(), EnvironmentError> {
-        let u = self
-            .user_position(user_id)
-            .ok_or_else(|| EnvironmentError::NoSuchUser(user_id.to_string()))?;
-        let g = self
-            .group_position(group_id)
-            .ok_or_else(|| EnvironmentError::NoSuchGroup(group_id.to_string()))?;
-        if !self.pairs.insert((g, u)) {
-            return Err(EnvironmentError::AlreadyMember);
-        }
-        if let Some(group) = self.groups.get_mut(g as usize) {
-            group.members.push(u);
-        }
-        Ok(())
+        let u = self.index.user_or_error(user_id)?;
+        let g = self.index.group_or_error(group_id)?;
+        let members = self.groups.get_mut(g as usize).map(|x| &mut x.members);
+        self.index.add(g, u, members)
     }
 
     /// `DELETE /users/{user}/memberOfGroups/{group}`.
     pub fn remove_member(&mut self, user_id: &str, group_id: &str) -> Result<(), EnvironmentError> {
-        let u = self
-            .user_position(user_id)
-            .ok_or_else(|| EnvironmentError::NoSuchUser(user_id.to_string()))?;
-        let g = self
-            .group_position(group_id)
-            .ok_or_else(|| EnvironmentError::NoSuchGroup(group_id.to_string()))?;
-        if !self.pairs.remove(&(g, u)) {
-            return Err(EnvironmentError::NotMember);
-        }
-        if let Some(group) = self.groups.get_mut(g as usize) {
-            group.members.retain(|&m| m != u);
-        }
-        Ok(())
+        let u = self.index.user_or_error(user_id)?;
+        let g = self.index.group_or_error(group_id)?;
+        let members = self.groups.get_mut(g as usize).map(|x| &mut x.members);
+        self.index.remove(g, u, members)
     }
 
     /// The value of a PingOne attribute a mapping reads (`username`, `email`, `name.given`,
