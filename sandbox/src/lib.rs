@@ -36,6 +36,7 @@ pub mod expect;
 pub mod faults;
 pub mod idp_index;
 pub mod instance;
+pub mod oidc;
 pub mod pingone;
 pub mod s3;
 pub mod saml;

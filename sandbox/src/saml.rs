@@ -1,6 +1,9 @@
 //! SAML 2.0 IdP metadata as the emulated IdPs publish it for the Identity Center application:
 //! entity id, the signing certificate (a real X.509 certificate, base64 DER), NameID format and
-//! single sign-on / logout endpoints. Written with the AWS SDK's XML writer (escaping included).
+//! single sign-on / logout endpoints. Written with the AWS SDK's XML writer (escaping included)
+//! and signed as the IdPs sign theirs: an enveloped XML-DSig signature (RSA-SHA256, exclusive
+//! canonicalization) over the whole document, the first child of `EntityDescriptor`, with the
+//! signing certificate in its `KeyInfo` (the xml-sec crate fills in digest, signature and key).
 
 use aws_smithy_xml::encode::XmlWriter;
 
@@ -22,8 +25,76 @@ pub struct IdpMetadata<'a> {
     pub slo_url: &'a str,
 }
 
-/// The metadata document (UTF-8, with an XML declaration).
-pub fn idp_metadata(m: &IdpMetadata<'_>) -> String {
+const EXC_C14N: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
+
+/// The metadata document (UTF-8, with an XML declaration), signed with the process key whose
+/// certificate is `certificate_der` (the one the metadata describes).
+pub fn signed_idp_metadata(m: &IdpMetadata<'_>, certificate_der: &[u8]) -> Result<String, String> {
+    use xml_sec::xmldsig::{RsaSigningKey, SignContext, X509CertificateKeyInfoWriter};
+    let key = crate::certs::process_key()?;
+    let signing_key = RsaSigningKey::from_pkcs8_pem(&key.pkcs8_pem)
+        .map_err(|e| format!("the signing key cannot be read: {e}"))?;
+    let key_info = X509CertificateKeyInfoWriter::from_pem(&pem_certificate(certificate_der))
+        .map_err(|e| format!("the signing certificate cannot be read: {e}"))?;
+    SignContext::new(&signing_key)
+        .key_info_writer(&key_info)
+        .sign_template(&idp_metadata(m))
+        .map_err(|e| format!("the metadata cannot be signed: {e}"))
+}
+
+/// PEM of a DER certificate.
+fn pem_certificate(der: &[u8]) -> String {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut pem = String::from("-----BEGIN CERTIFICATE-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        pem.push_str(&String::from_utf8_lossy(line));
+        pem.push('\n');
+    }
+    pem.push_str("-----END CERTIFICATE-----\n");
+    pem
+}
+
+/// The signature template: what is signed and how, with empty digest, value and key info.
+fn signature_template(root: &mut aws_smithy_xml::encode::ScopeWriter<'_, '_>, id: &str) {
+    let mut signature = root.start_el("ds:Signature").finish();
+    let mut info = signature.start_el("ds:SignedInfo").finish();
+    let mut el = info.start_el("ds:CanonicalizationMethod");
+    el.write_attribute("Algorithm", EXC_C14N);
+    el.finish();
+    let mut el = info.start_el("ds:SignatureMethod");
+    el.write_attribute(
+        "Algorithm",
+        "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+    );
+    el.finish();
+    let mut el = info.start_el("ds:Reference");
+    el.write_attribute("URI", &format!("#{id}"));
+    let mut reference = el.finish();
+    let mut transforms = reference.start_el("ds:Transforms").finish();
+    for algorithm in [
+        "http://www.w3.org/2000/09/xmldsig#enveloped-signature",
+        EXC_C14N,
+    ] {
+        let mut el = transforms.start_el("ds:Transform");
+        el.write_attribute("Algorithm", algorithm);
+        el.finish();
+    }
+    transforms.finish();
+    let mut el = reference.start_el("ds:DigestMethod");
+    el.write_attribute("Algorithm", "http://www.w3.org/2001/04/xmlenc#sha256");
+    el.finish();
+    reference.start_el("ds:DigestValue").finish();
+    reference.finish();
+    info.finish();
+    signature.start_el("ds:SignatureValue").finish();
+    signature.start_el("ds:KeyInfo").finish();
+    signature.finish();
+}
+
+/// The unsigned metadata document with an empty signature template (UTF-8, with an XML
+/// declaration).
+fn idp_metadata(m: &IdpMetadata<'_>) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
     {
         let mut doc = XmlWriter::new(&mut out);
@@ -34,6 +105,7 @@ pub fn idp_metadata(m: &IdpMetadata<'_>) -> String {
         el.write_attribute("ID", m.id);
         el.write_attribute("entityID", m.entity_id);
         let mut root = el.finish();
+        signature_template(&mut root, m.id);
         let mut el = root.start_el("md:IDPSSODescriptor");
         el.write_attribute("WantAuthnRequestsSigned", "false");
         el.write_attribute("protocolSupportEnumeration", PROTOCOL);

@@ -143,6 +143,9 @@ pub struct RunningPingOne {
     pub state: SharedPingOne,
     /// A worker app with the roles Tessera needs (its secret opens only the local emulator).
     pub worker: AppCredentials,
+    /// Tessera's OIDC application for people's sign-in (redirect URIs from
+    /// [`SandboxConfig::sign_in_redirect_uris`]).
+    pub sign_in: AppCredentials,
     schedule: JoinHandle<()>,
 }
 
@@ -219,7 +222,7 @@ impl RunningSandbox {
         if let Some((entra, _)) = &entra {
             app = app.merge(crate::entra::router(entra.clone()));
         }
-        if let Some((pingone, _)) = &pingone {
+        if let Some((pingone, _, _)) = &pingone {
             app = app.merge(crate::pingone::router(pingone.clone()));
         }
         let (tx, task) = serve_until_told(listener, app, "sandbox");
@@ -229,10 +232,11 @@ impl RunningSandbox {
             state,
             app,
         });
-        let pingone = pingone.map(|(state, worker)| RunningPingOne {
+        let pingone = pingone.map(|(state, worker, sign_in)| RunningPingOne {
             schedule: crate::pingone::spawn_schedule(state.clone()),
             state,
             worker,
+            sign_in,
         });
         Ok(Self {
             addr,
@@ -410,7 +414,7 @@ fn start_pingone(
     state: &SharedAwsState,
     addr: SocketAddr,
     config: &SandboxConfig,
-) -> std::io::Result<(SharedPingOne, AppCredentials)> {
+) -> std::io::Result<(SharedPingOne, AppCredentials, AppCredentials)> {
     let now = state.clock.now();
     let scim_endpoint = format!("http://{addr}/{}/scim/v2/", state.scim.tenant);
     let environment = Environment::from_organisation(
@@ -442,16 +446,20 @@ fn start_pingone(
         chrono::Duration::seconds(crate::pingone::PROPAGATION_EVERY_SECS),
         now,
     );
-    let pingone = Arc::new(PingOneState::new(
-        environment,
-        propagation,
-        state.faults.clone(),
-        state.clock.clone(),
-        config.pingone_per_second,
-        format!("http://{addr}"),
-    ));
+    let pingone = Arc::new(
+        PingOneState::new(
+            environment,
+            propagation,
+            state.faults.clone(),
+            state.clock.clone(),
+            config.pingone_per_second,
+            format!("http://{addr}"),
+        )
+        .map_err(std::io::Error::other)?,
+    );
     let worker = pingone.tokens.register(crate::pingone::WORKER_ROLES, &[]);
-    Ok((pingone, worker))
+    let sign_in = pingone.tokens.register(&[], &config.sign_in_redirect_uris);
+    Ok((pingone, worker, sign_in))
 }
 
 /// Serves `app` on `listener` until the sender is used (or dropped).

@@ -44,7 +44,7 @@ pub fn ensure_all(root: &Path, need: Need) -> Result {
     )?;
     ensure_npm_packages(root)?;
     if need == Need::Everything {
-        ensure_chromium()?;
+        ensure_debian_packages()?;
         ensure_python_peers()?;
     }
     Ok(())
@@ -229,19 +229,30 @@ pub fn chromium_path() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"))
 }
 
-fn ensure_chromium() -> Result {
-    if chromium_path().exists() {
+/// Debian packages the tests use as independent peers: Chromium (Playwright) and xmlsec1
+/// (checks the sandbox's signed SAML metadata).
+fn ensure_debian_packages() -> Result {
+    let missing: Vec<&str> = [
+        ("chromium", chromium_path()),
+        ("xmlsec1", PathBuf::from("/usr/bin/xmlsec1")),
+    ]
+    .into_iter()
+    .filter(|(_, path)| !path.exists())
+    .map(|(package, _)| package)
+    .collect();
+    if missing.is_empty() {
         return Ok(());
     }
     let is_root = output_of("id", &["-u"]).is_some_and(|uid| uid.trim() == "0");
     if !is_root {
         return Err(format!(
-            "Chromium is missing at {}: install Debian's package (sudo apt-get install chromium) or set CHROMIUM_PATH",
-            chromium_path().display()
+            "Debian packages missing: install them (sudo apt-get install {}); Chromium may also be given with CHROMIUM_PATH",
+            missing.join(" ")
         ));
     }
     run(Command::new("apt-get").args(["update", "-qq"]))?;
     run(Command::new("apt-get")
-        .args(["install", "-y", "-qq", "chromium"])
+        .args(["install", "-y", "-qq"])
+        .args(&missing)
         .env("DEBIAN_FRONTEND", "noninteractive"))
 }

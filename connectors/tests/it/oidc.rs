@@ -1,7 +1,7 @@
-//! Tessera's sign-in client ([`connectors::oidc`]) against two OpenID Providers with the same
-//! code: the sandbox's emulated Entra ID and panva's oidc-provider (npm, a certified
-//! implementation) run by Node on a loopback port. Both complete an authorization-code + PKCE
-//! sign-in; both refuse what a careful client must refuse — a wrong PKCE verifier, a tampered
+//! Tessera's sign-in client ([`connectors::oidc`]) against three OpenID Providers with the same
+//! code: the sandbox's emulated Entra ID and PingOne, and panva's oidc-provider (npm, a
+//! certified implementation) run by Node on a loopback port. All complete an authorization-code + PKCE
+//! sign-in; all refuse what a careful client must refuse — a wrong PKCE verifier, a tampered
 //! ID token, a wrong nonce, an expired token, an answer for another sign-in.
 
 use std::collections::HashMap;
@@ -12,7 +12,7 @@ use chrono::{Duration, Utc};
 use connectors::oidc::{Groups, OidcProvider, OidcSettings, Pending, SignInError};
 use reqwest::StatusCode;
 use sandbox::seed::{Organisation, SeedSpec};
-use sandbox::server::{RunningSandbox, SandboxConfig};
+use sandbox::server::{IdpKind, RunningSandbox, SandboxConfig};
 use tokio::io::AsyncBufReadExt;
 
 const REDIRECT: &str = "http://127.0.0.1:3000/auth/callback";
@@ -89,6 +89,7 @@ impl Browser {
 enum Peer {
     Sandbox {
         _sandbox: RunningSandbox,
+        idp: IdpKind,
         settings: OidcSettings,
     },
     Panva {
@@ -97,23 +98,56 @@ enum Peer {
     },
 }
 
-async fn sandbox_peer() -> Peer {
+async fn sandbox_peer(idp: IdpKind) -> Peer {
     let org = Organisation::generate(&SeedSpec::demo()).unwrap();
-    let sandbox = RunningSandbox::start_organisation(org, SandboxConfig::default())
+    let config = SandboxConfig {
+        idp,
+        ..SandboxConfig::default()
+    };
+    let sandbox = RunningSandbox::start_organisation(org, config)
         .await
         .unwrap();
-    let entra = sandbox.entra().unwrap();
+    let (issuer, app) = match idp {
+        IdpKind::Entra => {
+            let entra = sandbox.entra().unwrap();
+            (
+                format!("{}/{}/v2.0", sandbox.login_base(), entra.state.tenant_id()),
+                entra.app.clone(),
+            )
+        }
+        IdpKind::PingOne => {
+            let pingone = sandbox.pingone().unwrap();
+            (
+                format!(
+                    "{}/{}/as",
+                    sandbox.pingone_auth_base(),
+                    pingone.state.environment_id()
+                ),
+                pingone.sign_in.clone(),
+            )
+        }
+    };
     let settings = OidcSettings {
-        issuer: format!("{}/{}/v2.0", sandbox.login_base(), entra.state.tenant_id()),
-        client_id: entra.app.client_id.clone(),
-        client_secret: Some(entra.app.client_secret.clone()),
+        issuer,
+        client_id: app.client_id,
+        client_secret: Some(app.client_secret),
         redirect_url: REDIRECT.into(),
         scopes: vec!["profile".into(), "email".into()],
     };
     Peer::Sandbox {
         _sandbox: sandbox,
+        idp,
         settings,
     }
+}
+
+/// Every provider the sign-in client is tested against.
+async fn peers() -> [Peer; 3] {
+    [
+        sandbox_peer(IdpKind::Entra).await,
+        sandbox_peer(IdpKind::PingOne).await,
+        panva_peer().await,
+    ]
 }
 
 async fn panva_peer() -> Peer {
@@ -219,7 +253,7 @@ impl Peer {
 
 #[tokio::test]
 async fn the_same_sign_in_code_works_against_the_sandbox_and_panva() {
-    for peer in [sandbox_peer().await, panva_peer().await] {
+    for peer in peers().await {
         let client = OidcProvider::discover(peer.settings()).await.unwrap();
         let (pending, callback) = peer.sign_in(&client, peer.admin()).await;
         let who = client
@@ -245,7 +279,11 @@ async fn the_same_sign_in_code_works_against_the_sandbox_and_panva() {
             .finish(&pending, &callback["state"], &callback["code"], Utc::now())
             .await;
         assert!(matches!(again, Err(SignInError::Exchange(_))), "{again:?}");
-        if let Peer::Sandbox { .. } = &peer {
+        if let Peer::Sandbox {
+            idp: IdpKind::Entra,
+            ..
+        } = &peer
+        {
             // Entra's overage: unknown groups, never "no groups".
             let (pending, callback) = peer.sign_in(&client, "many-groups").await;
             let many = client
@@ -259,7 +297,7 @@ async fn the_same_sign_in_code_works_against_the_sandbox_and_panva() {
 
 #[tokio::test]
 async fn both_providers_refuse_what_a_careful_client_must_refuse() {
-    for peer in [sandbox_peer().await, panva_peer().await] {
+    for peer in peers().await {
         let issuer = peer.settings().issuer.clone();
         let client = OidcProvider::discover(peer.settings()).await.unwrap();
 
@@ -324,7 +362,7 @@ async fn both_providers_refuse_what_a_careful_client_must_refuse() {
 
 #[tokio::test]
 async fn a_refusal_or_an_answer_from_another_issuer_is_not_a_sign_in() {
-    for peer in [sandbox_peer().await, panva_peer().await] {
+    for peer in peers().await {
         let client = OidcProvider::discover(peer.settings()).await.unwrap();
         let (pending, mut callback) = peer.sign_in(&client, peer.admin()).await;
         // A mix-up: the answer names another issuer (RFC 9207).

@@ -43,7 +43,7 @@ pub struct EntraState {
     pub tenant: RwLock<Tenant>,
     pub tokens: Tokens,
     /// OpenID Connect sign-in for the tenant's people.
-    pub oidc: oidc::Oidc,
+    pub oidc: crate::oidc::Provider,
     /// `http://<sandbox address>`: issuer and endpoint URLs are built on it.
     pub base_url: String,
     pub provisioning: Provisioning,
@@ -69,7 +69,7 @@ impl EntraState {
         Ok(Self {
             tenant: RwLock::new(tenant),
             tokens: Tokens::default(),
-            oidc: oidc::Oidc::new()?,
+            oidc: crate::oidc::Provider::new()?,
             base_url,
             provisioning,
             faults,
@@ -207,7 +207,7 @@ pub fn router(state: SharedEntra) -> Router {
 
 /// `GET /{tenant}/federationmetadata/2007-06/federationmetadata.xml?appid=<appId>`: the
 /// enterprise app's SAML metadata, with its signing certificate, starting with a UTF-8 BOM as
-/// Entra's may. (Entra also signs the document; the sandbox's is unsigned.)
+/// Entra's may, signed with the app's signing certificate.
 async fn federation_metadata(
     State(state): State<SharedEntra>,
     Path(tenant): Path<String>,
@@ -232,14 +232,21 @@ async fn federation_metadata(
             .into_response();
     }
     let login = format!("{}/login/{}", state.base_url, t.tenant_id);
-    let xml = crate::saml::idp_metadata(&crate::saml::IdpMetadata {
-        id: &format!("_{}", sp.signing_key.key_id),
-        entity_id: &format!("https://sts.windows.net/{}/", t.tenant_id),
-        certificate: &sp.signing_key.certificate.base64(),
-        name_id_format: "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
-        sso_url: &format!("{login}/saml2"),
-        slo_url: &format!("{login}/saml2"),
-    });
+    let signed = crate::saml::signed_idp_metadata(
+        &crate::saml::IdpMetadata {
+            id: &format!("_{}", sp.signing_key.key_id),
+            entity_id: &format!("https://sts.windows.net/{}/", t.tenant_id),
+            certificate: &sp.signing_key.certificate.base64(),
+            name_id_format: "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
+            sso_url: &format!("{login}/saml2"),
+            slo_url: &format!("{login}/saml2"),
+        },
+        &sp.signing_key.certificate.der,
+    );
+    let xml = match signed {
+        Ok(xml) => xml,
+        Err(message) => return GraphError::internal(&message).into_response(),
+    };
     (
         StatusCode::OK,
         [(

@@ -12,7 +12,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::certs::SigningCertificate;
 use crate::idp_index::{IdpIndex, MembershipError};
-use crate::seed::{IdpGroupKind, Organisation};
+use crate::seed::Organisation;
 
 /// The gallery application's display name in Entra.
 pub const APP_DISPLAY_NAME: &str = "AWS IAM Identity Center";
@@ -98,8 +98,7 @@ pub struct Persona {
 }
 
 /// Tessera's app roles as an Entra app registration would define them.
-pub const ROLE_SECURITY_ADMIN: &str = "Tessera.SecurityAdmin";
-pub const ROLE_AUDITOR: &str = "Tessera.Auditor";
+pub use crate::seed::{ROLE_AUDITOR, ROLE_SECURITY_ADMIN};
 
 /// Why a Graph write was refused.
 pub type TenantError = MembershipError;
@@ -215,7 +214,7 @@ impl Tenant {
             users.iter().map(|u| u.id.as_str()),
             groups.iter().map(|g| (g.id.as_str(), g.members.as_slice())),
         );
-        let personas = choose_personas(org, &roster.user_of, &users);
+        let personas = personas(org, &roster.user_of);
         Ok(Self {
             tenant_id,
             domain: org.spec.domain.clone(),
@@ -336,103 +335,17 @@ pub struct Scope {
     pub groups: Vec<u32>,
 }
 
-/// The seeded people the login page offers: a security admin (head of Security, else of the
-/// first department), a team lead (the owner of the first team), an auditor (someone in
-/// Finance, else outside the developer departments), a developer holding a seat, and a
-/// developer whose token overflows its groups.
-fn choose_personas(
-    org: &Organisation,
-    person_to_user: &[Option<u32>],
-    users: &[GraphUser],
-) -> Vec<Persona> {
-    let usable = |p: usize| {
-        let person = &org.people[p];
-        !person.deleted
-            && person.enabled
-            && !org.planted.unprovisionable_people.contains(&person.idp_id)
-    };
-    let owners: HashSet<usize> = org
-        .groups
-        .iter()
-        .flat_map(|g| g.owners.iter().copied())
-        .collect();
-    let mut taken: HashSet<usize> = HashSet::new();
-    let mut pick = |candidates: Vec<usize>| -> Option<usize> {
-        let p = candidates
-            .into_iter()
-            .find(|&p| usable(p) && !taken.contains(&p))?;
-        taken.insert(p);
-        Some(p)
-    };
-    let people = 0..org.people.len();
-    let admin = pick(
-        people
-            .clone()
-            .filter(|&p| org.people[p].department == "Security" && owners.contains(&p))
-            .chain(people.clone())
-            .collect(),
-    );
-    let lead = pick(
-        org.groups
-            .iter()
-            .filter(|g| g.kind == IdpGroupKind::Team)
-            .filter_map(|g| g.owners.first().copied())
-            .collect(),
-    );
-    let auditor = pick(
-        people
-            .clone()
-            .filter(|&p| org.people[p].department == "Finance" && !owners.contains(&p))
-            .chain(people.clone().filter(|p| !owners.contains(p)))
-            .collect(),
-    );
-    let q_members: Vec<usize> = org
-        .q_group()
-        .map(|q| org.groups[q].members.clone())
-        .unwrap_or_default();
-    let developers: Vec<usize> = q_members
-        .iter()
-        .copied()
-        .filter(|p| !owners.contains(p))
-        .collect();
-    let developer = pick(developers.clone());
-    let many_groups = pick(developers);
-    let entries = [
-        (
-            "security-admin",
-            "Security admin",
-            admin,
-            vec![ROLE_SECURITY_ADMIN.to_string()],
-            false,
-        ),
-        ("team-lead", "Team lead", lead, Vec::<String>::new(), false),
-        (
-            "auditor",
-            "Auditor",
-            auditor,
-            vec![ROLE_AUDITOR.to_string()],
-            false,
-        ),
-        ("developer", "Developer", developer, Vec::new(), false),
-        (
-            "many-groups",
-            "Developer in more than 200 groups (groups overage)",
-            many_groups,
-            Vec::new(),
-            true,
-        ),
-    ];
-    entries
+/// The seed's personas as tenant users.
+fn personas(org: &Organisation, person_to_user: &[Option<u32>]) -> Vec<Persona> {
+    org.personas()
         .into_iter()
-        .filter_map(|(key, label, person, roles, groups_overage)| {
-            let user = person_to_user.get(person?).copied().flatten()?;
-            users.get(user as usize)?;
+        .filter_map(|p| {
             Some(Persona {
-                key,
-                label,
-                user,
-                roles,
-                groups_overage,
+                key: p.key,
+                label: p.label,
+                user: person_to_user.get(p.person).copied().flatten()?,
+                roles: p.roles(),
+                groups_overage: p.groups_overage,
             })
         })
         .collect()

@@ -109,6 +109,18 @@ pub struct Propagation {
     pub rule: Rule,
 }
 
+/// Someone the environment's sign-in page offers: a seed persona (none with a groups overage:
+/// PingOne has no such limit) as an environment user, with the values of the custom attribute
+/// Tessera's OIDC app maps into the `roles` claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct P1Persona {
+    pub key: &'static str,
+    pub label: &'static str,
+    /// Position in [`Environment::users`].
+    pub user: u32,
+    pub roles: Vec<String>,
+}
+
 /// Why a Platform API write was refused.
 pub type EnvironmentError = MembershipError;
 
@@ -123,6 +135,10 @@ pub struct Environment {
     pub app: SamlApp,
     pub signing_key: SigningKey,
     pub propagation: Propagation,
+    /// The organization the environment belongs to (the `org` claim).
+    pub organization_id: String,
+    /// Who the sign-in page offers.
+    pub personas: Vec<P1Persona>,
     index: IdpIndex,
 }
 
@@ -250,7 +266,23 @@ impl Environment {
             users.iter().map(|u| u.id.as_str()),
             groups.iter().map(|g| (g.id.as_str(), g.members.as_slice())),
         );
+        let organization_id = uuid_from(&mut rng);
+        let personas = org
+            .personas()
+            .into_iter()
+            .filter(|p| !p.groups_overage)
+            .filter_map(|p| {
+                Some(P1Persona {
+                    key: p.key,
+                    label: p.label,
+                    user: roster.user_of.get(p.person).copied().flatten()?,
+                    roles: p.roles(),
+                })
+            })
+            .collect();
         Ok(Self {
+            organization_id,
+            personas,
             name: format!("{} (sandbox)", org.spec.domain),
             id,
             population_id,

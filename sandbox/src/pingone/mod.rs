@@ -12,6 +12,7 @@
 pub mod api;
 pub mod environment;
 pub mod metadata;
+pub mod oidc;
 
 use std::num::NonZeroU32;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -58,6 +59,8 @@ pub struct PingOneState {
     pub tokens: Tokens,
     /// The propagation rule's provisioning into Identity Center.
     pub propagation: Provisioning,
+    /// People's sign-in (OpenID Connect).
+    pub oidc: crate::oidc::Provider,
     /// `http://<sandbox address>`.
     pub base_url: String,
     pub faults: Arc<Faults>,
@@ -76,17 +79,18 @@ impl PingOneState {
         clock: Arc<SandboxClock>,
         per_second: NonZeroU32,
         base_url: String,
-    ) -> Self {
-        Self {
+    ) -> Result<Self, String> {
+        Ok(Self {
             environment: RwLock::new(environment),
             tokens: Tokens::default(),
             propagation,
+            oidc: crate::oidc::Provider::new()?,
             base_url,
             faults,
             clock,
             limiter: RateLimiter::direct(Quota::per_second(per_second)),
             limiter_clock: DefaultClock::default(),
-        }
+        })
     }
 
     pub fn environment(&self) -> Result<RwLockReadGuard<'_, Environment>, ApiError> {
@@ -222,6 +226,17 @@ pub fn router(state: SharedPingOne) -> Router {
     Router::new()
         .route("/pingone/auth/{env}/as/token", post(token_handler))
         .route(
+            "/pingone/auth/{env}/as/.well-known/openid-configuration",
+            get(oidc::discovery),
+        )
+        .route(
+            "/pingone/auth/{env}/as/authorize",
+            get(oidc::authorize).post(oidc::login),
+        )
+        .route("/pingone/auth/{env}/as/jwks", get(oidc::jwks))
+        .route("/pingone/auth/{env}/as/userinfo", get(oidc::userinfo))
+        .route("/pingone/auth/{env}/as/signoff", get(oidc::signoff))
+        .route(
             "/pingone/auth/{env}/saml20/metadata/{app}",
             get(metadata::handler),
         )
@@ -260,7 +275,7 @@ async fn faults(state: &PingOneState) -> Option<Response> {
 }
 
 /// An OAuth error from the token endpoint (`{"error", "error_description"}`).
-fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
+pub(crate) fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
     (
         status,
         axum::Json(json!({"error": error, "error_description": description})),
@@ -287,12 +302,16 @@ async fn token_handler(
         .iter()
         .find(|(k, _)| k == "grant_type")
         .map(|(_, v)| v.as_str());
-    if grant != Some("client_credentials") {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "unsupported_grant_type",
-            "Request denied: Unsupported grant_type (grant_type must be client_credentials for a worker application)",
-        );
+    match grant {
+        Some("client_credentials") => {}
+        Some("authorization_code") => return oidc::exchange(&state, &headers, &form),
+        _ => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                "Request denied: Unsupported grant_type (client_credentials for worker applications, authorization_code for sign-in)",
+            );
+        }
     }
     let Ok((client_id, client_secret)) = client_auth(&headers, &form) else {
         return oauth_error(

@@ -13,7 +13,10 @@
 use std::collections::{HashMap, HashSet};
 
 mod names;
+mod personas;
 mod provision;
+
+pub use personas::{PersonaRole, ROLE_AUDITOR, ROLE_SECURITY_ADMIN, SeedPersona};
 
 use names::{
     DEPARTMENTS, DEVELOPER_DEPARTMENTS, DEVELOPER_TITLES, FAMILY, GIVEN, OTHER_TITLES, TEAM_WORDS,

@@ -1,4 +1,4 @@
-//! Sign-in through the emulated Entra ID's OpenID Connect provider, driven by the openidconnect
+//! Sign-in through the emulated Entra ID's and PingOne's OpenID Connect providers, driven by the openidconnect
 //! crate (the relying-party library Tessera signs people in with): discovery, authorization
 //! code + PKCE + nonce, ID token checked against the JWKS, userinfo, end session; and what a
 //! careful client must refuse (replayed code, wrong verifier, wrong nonce, tampered or expired
@@ -14,15 +14,18 @@ use openidconnect::{
 use reqwest::StatusCode;
 use sandbox::entra::oidc::EntraIdToken;
 use sandbox::entra::tenant::{ROLE_AUDITOR, ROLE_SECURITY_ADMIN};
+use sandbox::pingone::oidc::{PingOneIdToken, SIGN_ON_POLICY};
 use sandbox::seed::{Organisation, SeedSpec};
-use sandbox::server::{RunningSandbox, SandboxConfig};
+use sandbox::server::{IdpKind, RunningSandbox, SandboxConfig};
 
 const REDIRECT: &str = "http://127.0.0.1:3000/auth/callback";
 
 struct Provider {
     sandbox: RunningSandbox,
     org: Organisation,
+    idp: IdpKind,
     issuer: String,
+    end_session: String,
     client_id: String,
     client_secret: String,
     /// Follows no redirects: each hop is checked.
@@ -31,19 +34,50 @@ struct Provider {
 }
 
 async fn start() -> Provider {
+    start_idp(IdpKind::Entra).await
+}
+
+async fn start_idp(idp: IdpKind) -> Provider {
     let org = Organisation::generate(&SeedSpec::demo()).unwrap();
-    let sandbox = RunningSandbox::start_organisation(org.clone(), SandboxConfig::default())
+    let config = SandboxConfig {
+        idp,
+        ..SandboxConfig::default()
+    };
+    let sandbox = RunningSandbox::start_organisation(org.clone(), config)
         .await
         .unwrap();
-    let entra = sandbox.entra().unwrap();
-    let issuer = format!("{}/{}/v2.0", sandbox.login_base(), entra.state.tenant_id());
-    let (client_id, client_secret) = (entra.app.client_id.clone(), entra.app.client_secret.clone());
+    let (issuer, end_session, app) = match idp {
+        IdpKind::Entra => {
+            let entra = sandbox.entra().unwrap();
+            let tenant = entra.state.tenant_id();
+            (
+                format!("{}/{tenant}/v2.0", sandbox.login_base()),
+                format!("{}/{tenant}/oauth2/v2.0/logout", sandbox.login_base()),
+                entra.app.clone(),
+            )
+        }
+        IdpKind::PingOne => {
+            let pingone = sandbox.pingone().unwrap();
+            let issuer = format!(
+                "{}/{}/as",
+                sandbox.pingone_auth_base(),
+                pingone.state.environment_id()
+            );
+            (
+                issuer.clone(),
+                format!("{issuer}/signoff"),
+                pingone.sign_in.clone(),
+            )
+        }
+    };
     Provider {
         sandbox,
         org,
+        idp,
         issuer,
-        client_id,
-        client_secret,
+        end_session,
+        client_id: app.client_id,
+        client_secret: app.client_secret,
         browser: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -127,18 +161,17 @@ impl Provider {
             .to_string();
         assert!(csp.contains("default-src 'none'"), "{csp}");
         let html = page.text().await.unwrap();
-        for key in [
-            "security-admin",
-            "team-lead",
-            "auditor",
-            "developer",
-            "many-groups",
-        ] {
+        for key in ["security-admin", "team-lead", "auditor", "developer"] {
             assert!(
                 html.contains(&format!("data-persona=\"{key}\"")),
                 "{key} offered"
             );
         }
+        // Only Entra cuts the groups claim short.
+        assert_eq!(
+            html.contains("data-persona=\"many-groups\""),
+            self.idp == IdpKind::Entra
+        );
         let request = html
             .split("name=\"request\" value=\"")
             .nth(1)
@@ -232,11 +265,7 @@ async fn a_security_admin_signs_in_with_code_pkce_and_nonce() {
     assert!(again.is_err());
 
     // Sign-out goes back to a registered address with the state.
-    let end_session = format!(
-        "{}/{}/oauth2/v2.0/logout",
-        p.sandbox.login_base(),
-        p.sandbox.entra().unwrap().state.tenant_id()
-    );
+    let end_session = p.end_session.clone();
     let r = p
         .browser
         .get(&end_session)
@@ -392,4 +421,143 @@ async fn bad_authorization_requests_are_refused_where_they_should_be() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn pingone_signs_a_security_admin_in_with_its_core_and_mapped_claims() {
+    let p = start_idp(IdpKind::PingOne).await;
+    let s = p.sign_in("security-admin").await;
+    let response = p.redeem(&s.client, &s.code, s.verifier).await.unwrap();
+    let id_token = response.id_token().unwrap();
+    let verifier = s.client.id_token_verifier();
+    let claims = id_token.claims(&verifier, &s.nonce).unwrap();
+    // PingOne's subject is the user id; its core claims name the environment.
+    let person = p
+        .org
+        .people
+        .iter()
+        .find(|x| x.idp_id == claims.subject().as_str())
+        .expect("sub is the PingOne user id");
+    assert_eq!(
+        claims.preferred_username().unwrap().as_str(),
+        person.user_name
+    );
+    assert_eq!(claims.auth_context_ref().unwrap().as_str(), SIGN_ON_POLICY);
+    let pingone: PingOneIdToken = id_token.to_string().parse().unwrap();
+    let extra = pingone
+        .claims(&verifier, &s.nonce)
+        .unwrap()
+        .additional_claims()
+        .clone();
+    let env = p.sandbox.pingone().unwrap().state.environment_id();
+    assert_eq!(extra.env, env);
+    assert!(!extra.org.is_empty() && extra.org != env);
+    assert_eq!(extra.roles, vec![ROLE_SECURITY_ADMIN.to_string()]);
+    // The mapped groups claim: the person's group names.
+    let mut expected: Vec<String> = p
+        .org
+        .groups
+        .iter()
+        .filter(|g| {
+            g.members
+                .iter()
+                .any(|&m| p.org.people[m].idp_id == person.idp_id)
+        })
+        .map(|g| g.display_name.clone())
+        .collect();
+    let mut groups = extra.groups.clone();
+    expected.sort();
+    groups.sort();
+    assert!(!groups.is_empty());
+    assert_eq!(groups, expected);
+
+    // Userinfo for the same subject.
+    let info: CoreUserInfoClaims = s
+        .client
+        .user_info(
+            response.access_token().clone(),
+            Some(claims.subject().clone()),
+        )
+        .unwrap()
+        .request_async(&p.http)
+        .await
+        .unwrap();
+    assert_eq!(info.email().unwrap().as_str(), person.email);
+
+    // Code spent; sign-off back to a registered address.
+    let again = p
+        .redeem(&s.client, &s.code, PkceCodeChallenge::new_random_sha256().1)
+        .await;
+    assert!(again.unwrap_err().contains("already used"));
+    let r = p
+        .browser
+        .get(&p.end_session)
+        .query(&[
+            ("id_token_hint", id_token.to_string().as_str()),
+            ("post_logout_redirect_uri", "http://127.0.0.1:3000/"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "http://127.0.0.1:3000/");
+}
+
+#[tokio::test]
+async fn pingone_refuses_bad_requests_and_a_wrong_verifier_in_its_own_words() {
+    let p = start_idp(IdpKind::PingOne).await;
+    // The auditor's role, and a developer with none.
+    for (persona, roles) in [
+        ("auditor", vec![ROLE_AUDITOR.to_string()]),
+        ("developer", vec![]),
+    ] {
+        let s = p.sign_in(persona).await;
+        let response = p.redeem(&s.client, &s.code, s.verifier).await.unwrap();
+        let token: PingOneIdToken = response.id_token().unwrap().to_string().parse().unwrap();
+        let extra = token
+            .claims(&s.client.id_token_verifier(), &s.nonce)
+            .unwrap()
+            .additional_claims()
+            .clone();
+        assert_eq!(extra.roles, roles, "{persona}");
+    }
+    let s = p.sign_in("developer").await;
+    let refused = p
+        .redeem(&s.client, &s.code, PkceCodeChallenge::new_random_sha256().1)
+        .await
+        .unwrap_err();
+    assert!(
+        refused.contains("invalid_grant") && refused.contains("code_verifier"),
+        "{refused}"
+    );
+    let client = p.client().await;
+    let unregistered = client
+        .clone()
+        .set_redirect_uri(RedirectUrl::new("https://evil.example/cb".into()).unwrap())
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .set_pkce_challenge(PkceCodeChallenge::new_random_sha256().0)
+        .url()
+        .0;
+    let r = p.browser.get(unregistered.as_str()).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("Redirect URI mismatch"));
+    let no_pkce = client
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .url()
+        .0;
+    let r = p.browser.get(no_pkce.as_str()).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let location = r.headers()["location"].to_str().unwrap();
+    assert!(
+        location.contains("error=invalid_request") && location.contains("PKCE"),
+        "{location}"
+    );
 }

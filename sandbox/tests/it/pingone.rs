@@ -499,6 +499,10 @@ async fn the_saml_app_metadata_and_signing_key_show_the_expiring_certificate() {
         cert.subject().to_string(),
         key["subjectDN"].as_str().unwrap()
     );
+    // Signed with that key; a changed SSO address breaks the signature.
+    crate::saml::xmlsec1_verify(&xml, &der).unwrap();
+    let tampered = xml.replace("/saml20/idp/sso", "/attacker/sso");
+    assert!(crate::saml::xmlsec1_verify(&tampered, &der).is_err());
 }
 
 #[tokio::test]

@@ -1,6 +1,8 @@
 //! The IdPs' SAML metadata: Entra's federation metadata for the Identity Center app carries the
 //! certificate Graph's keyCredentials describe (read back with x509-parser, thumbprint computed
-//! here), starts with a BOM as Entra's may, and answers a wrong app id with an error.
+//! here), starts with a BOM as Entra's may, and answers a wrong app id with an error. Both IdPs'
+//! metadata is signed: Debian's `xmlsec1` (libxmlsec1, an independent implementation) verifies
+//! the signature with the certificate the IdP's API describes, and refuses a tampered document.
 
 use reqwest::StatusCode;
 use sandbox::seed::{Organisation, SeedSpec};
@@ -30,6 +32,46 @@ pub fn certificate_in(xml: &str) -> Vec<u8> {
     base64::engine::general_purpose::STANDARD
         .decode(text)
         .unwrap()
+}
+
+/// Verifies `xml`'s enveloped signature with `xmlsec1`, trusting only `certificate_der`; the
+/// `ID` attribute of `EntityDescriptor` names the signed element.
+pub fn xmlsec1_verify(xml: &str, certificate_der: &[u8]) -> Result<(), String> {
+    use base64::Engine;
+    let xmlsec1 = std::path::Path::new("/usr/bin/xmlsec1");
+    assert!(
+        xmlsec1.exists(),
+        "xmlsec1 is missing: run `cargo xtask setup` (installs Debian's xmlsec1)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let b64 = base64::engine::general_purpose::STANDARD.encode(certificate_der);
+    let lines: Vec<&str> = b64
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    let pem = format!(
+        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+        lines.join("\n")
+    );
+    std::fs::write(dir.path().join("cert.pem"), pem).unwrap();
+    std::fs::write(dir.path().join("metadata.xml"), xml).unwrap();
+    let out = std::process::Command::new(xmlsec1)
+        .arg("--verify")
+        .arg("--trusted-pem")
+        .arg(dir.path().join("cert.pem"))
+        .args([
+            "--id-attr:ID",
+            "urn:oasis:names:tc:SAML:2.0:metadata:EntityDescriptor",
+        ])
+        .arg(dir.path().join("metadata.xml"))
+        .output()
+        .unwrap();
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
 }
 
 #[tokio::test]
@@ -103,6 +145,11 @@ async fn entra_federation_metadata_carries_the_app_signing_certificate() {
         .as_str()
         .unwrap();
     assert_eq!(thumbprint, hex_upper(&Sha1::digest(&der)));
+
+    // Signed with that certificate's key; a changed entity id breaks the signature.
+    xmlsec1_verify(&xml, &der).unwrap();
+    let tampered = xml.replacen("sts.windows.net", "sts.attacker.example", 1);
+    assert!(xmlsec1_verify(&tampered, &der).is_err());
 
     // The wrong app id is refused, with the right one named.
     let r = http
