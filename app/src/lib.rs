@@ -10,13 +10,19 @@ use leptos_router::{
 };
 
 #[cfg(feature = "ssr")]
+pub mod access;
+pub mod me;
+#[cfg(feature = "ssr")]
 pub mod state;
 pub mod status;
 
+use me::{UserMenu, whoami};
 use status::StatusCard;
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -34,12 +40,37 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The page's Content-Security-Policy: scripts only from this site or with this response's
+/// nonce (the hydration script), WebAssembly allowed, nothing framed, forms only to this site or
+/// the IdP (sign-out goes through its end-session endpoint).
+#[cfg(feature = "ssr")]
+fn content_security_policy() {
+    use axum::http::{HeaderValue, header};
+    let (Some(nonce), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) else {
+        return;
+    };
+    let form_action = use_context::<state::AppState>()
+        .map(|s| s.form_action)
+        .unwrap_or_default();
+    let csp = format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self' {form_action}"
+    );
+    if let Ok(value) = HeaderValue::from_str(csp.trim_end()) {
+        response.insert_header(header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
     // Effects run only in the browser: this flips once the page is hydrated and interactive.
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
+    let me = Resource::new(|| (), |_| whoami());
+    provide_context(me);
 
     view! {
         <Stylesheet id="leptos" href="/pkg/tessera.css"/>
@@ -52,7 +83,8 @@ pub fn App() -> impl IntoView {
                     <div class="mx-auto flex max-w-5xl items-center gap-3 px-6 py-4">
                         <span class="grid h-8 w-8 place-items-center rounded-md bg-indigo-600 font-bold text-white" aria-hidden="true">"T"</span>
                         <span class="text-lg font-semibold tracking-tight">"Tessera"</span>
-                        <span class="text-sm text-slate-500 dark:text-slate-400">"Identity Center seats, end to end"</span>
+                        <span class="hidden text-sm text-slate-500 sm:inline dark:text-slate-400">"Identity Center seats, end to end"</span>
+                        <UserMenu me/>
                     </div>
                 </header>
                 <main class="mx-auto w-full max-w-5xl flex-1 px-6 py-8" data-hydrated=move || hydrated.get().to_string()>
@@ -76,8 +108,29 @@ fn Overview() -> impl IntoView {
             "they are configured; this deployment's own health is below."
         </p>
         <div class="mt-6 grid gap-6 md:grid-cols-2">
-            <StatusCard/>
+            <OperatorsOnly>
+                <StatusCard/>
+            </OperatorsOnly>
         </div>
+    }
+}
+
+/// Shows its children to security admins and auditors (the server checks again).
+#[component]
+fn OperatorsOnly(children: ChildrenFn) -> impl IntoView {
+    let me = expect_context::<Resource<Result<me::Me, ServerFnError>>>();
+    view! {
+        <Transition fallback=|| ()>
+            {move || {
+                let children = children.clone();
+                Suspend::new(async move {
+                    match me.await {
+                        Ok(me) if me.operator => children().into_any(),
+                        _ => ().into_any(),
+                    }
+                })
+            }}
+        </Transition>
     }
 }
 

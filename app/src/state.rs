@@ -16,6 +16,9 @@ pub struct AppState {
     pub version: &'static str,
     /// `demo` or `serve`, shown on the status card.
     pub mode: &'static str,
+    /// Where forms may send the browser besides Tessera itself (the IdP's origin, for
+    /// sign-out), for the pages' Content-Security-Policy.
+    pub form_action: String,
 }
 
 impl axum::extract::FromRef<AppState> for LeptosOptions {

@@ -371,6 +371,12 @@ impl OidcProvider {
     }
 }
 
+/// A random URL-safe token (openidconnect's CSRF-state generator: 16 random bytes, base64url),
+/// for synchronizer tokens and the like.
+pub fn random_token() -> String {
+    CsrfToken::new_random().secret().clone()
+}
+
 /// The callback's `error`/`error_description` (the person cancelled, or the IdP refused).
 pub fn refused(error: &str, description: Option<&str>) -> SignInError {
     SignInError::Refused {

@@ -12,7 +12,10 @@
 //! - [`drift`]: the IdP's provisioning scope against Identity Center — missing, orphaned,
 //!   mismatched, membership differences — with each object's origin.
 //! - [`fuse`]: the mass-deletion fuse that holds back a snapshot removing too much at once.
+//! - [`access`]: roles, their mapping from IdP claims, and who may reach each page and server
+//!   function.
 
+pub mod access;
 pub mod changes;
 pub mod drift;
 pub mod fuse;

@@ -217,6 +217,11 @@ impl RunningSandbox {
                 get(list_scim_tokens).post(issue_scim_token),
             )
             .route("/_sandbox/scim/tokens/{id}", delete(revoke_scim_token))
+            // Browsers ask every origin for an icon; the IdP pages have none.
+            .route(
+                "/favicon.ico",
+                get(|| async { axum::http::StatusCode::NO_CONTENT }),
+            )
             .route("/{tenant}/scim/v2/{*path}", any(crate::scim::handle))
             .with_state(state.clone());
         if let Some((entra, _)) = &entra {

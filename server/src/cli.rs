@@ -95,6 +95,10 @@ async fn execute(command: Command, config: Config) -> Result<(), StartupError> {
                 ssoadmin_per_second: config.identity_center.ssoadmin_per_second,
                 ..connectors::identity_center::Settings::new(config.identity_center.region.clone())
             };
+            let config = Config {
+                auth: startup::demo_auth(&config, &sandbox.sign_in),
+                ..config
+            };
             let outcome = startup::serve(&config, "demo", Some(identity_center), |addr, _store| {
                 print_demo_banner(addr, &database, &sandbox);
             })
@@ -130,6 +134,9 @@ async fn execute(command: Command, config: Config) -> Result<(), StartupError> {
         Command::CheckConfig => {
             let mut shown = config.clone();
             shown.database.url = store::redact_url(&shown.database.url);
+            if !shown.auth.client_secret.is_empty() {
+                shown.auth.client_secret = "(set; not shown)".into();
+            }
             match config_json(&shown) {
                 Ok(text) => print!("{text}"),
                 Err(e) => println!("(configuration is valid but cannot be printed: {e})"),
@@ -170,8 +177,14 @@ fn print_demo_banner(addr: std::net::SocketAddr, database: &str, sandbox: &start
     println!();
     print_sandbox_lines(sandbox);
     println!();
-    println!("  Sign-in is not part of this build yet: the console is open to whoever reaches");
-    println!("  the address above, so the demo listens on loopback only. Press Ctrl-C to stop.");
+    println!(
+        "  Sign in   through the sandbox IdP ({}); its login page offers these personas:",
+        sandbox.sign_in.issuer
+    );
+    println!(
+        "              Security admin · Team lead · Auditor · Developer (sees only their own seat)"
+    );
+    println!("            Press Ctrl-C to stop.");
     println!();
 }
 

@@ -23,6 +23,63 @@ pub struct Config {
     pub log: LogConfig,
     pub identity_center: IdentityCenterSection,
     pub sandbox: SandboxSection,
+    pub auth: AuthSection,
+}
+
+/// Sign-in with the organisation's IdP over OpenID Connect, and how its claims give Tessera's
+/// roles. `tessera demo` fills the IdP part in for the sandbox. Its `Debug` hides the secret.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthSection {
+    /// The IdP's issuer URL (discovery at `<issuer>/.well-known/openid-configuration`).
+    pub issuer: String,
+    pub client_id: String,
+    /// Give it in the environment (`TESSERA_AUTH__CLIENT_SECRET`), not in a file; empty for a
+    /// public client (PKCE alone).
+    pub client_secret: String,
+    /// Scopes asked besides `openid`.
+    pub scopes: Vec<String>,
+    /// A session ends after this many minutes without a request.
+    pub idle_timeout_mins: u64,
+    /// … and this many hours after sign-in, whatever happens.
+    pub absolute_timeout_hours: u64,
+    /// Which `roles` claim values or groups (ids or names) give each role.
+    pub roles: domain::access::RoleMapping,
+}
+
+impl std::fmt::Debug for AuthSection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthSection")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &if self.client_secret.is_empty() {
+                    ""
+                } else {
+                    "(set; not shown)"
+                },
+            )
+            .field("scopes", &self.scopes)
+            .field("idle_timeout_mins", &self.idle_timeout_mins)
+            .field("absolute_timeout_hours", &self.absolute_timeout_hours)
+            .field("roles", &self.roles)
+            .finish()
+    }
+}
+
+impl Default for AuthSection {
+    fn default() -> Self {
+        Self {
+            issuer: String::new(),
+            client_id: String::new(),
+            client_secret: String::new(),
+            scopes: vec!["profile".into(), "email".into()],
+            idle_timeout_mins: 60,
+            absolute_timeout_hours: 12,
+            roles: domain::access::RoleMapping::default(),
+        }
+    }
 }
 
 /// How Tessera reads IAM Identity Center. Credentials come from the standard AWS chain
@@ -97,6 +154,21 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     /// Directory holding the built site (`pkg/tessera.js`, `.wasm`, `.css`, public assets).
     pub site_root: PathBuf,
+    /// The address people reach Tessera at (`https://tessera.example.com`); empty for
+    /// `http://<listen>`. Sign-in's redirect URI, the origin state-changing requests must come
+    /// from, and whether cookies are `Secure` (https) follow from it.
+    pub public_url: String,
+}
+
+impl ServerConfig {
+    /// `public_url` without a trailing slash, or `http://<listen>`.
+    pub fn public_origin(&self) -> String {
+        if self.public_url.is_empty() {
+            format!("http://{}", self.listen)
+        } else {
+            self.public_url.trim_end_matches('/').to_string()
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -104,6 +176,7 @@ impl Default for ServerConfig {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
             site_root: PathBuf::from("target/site"),
+            public_url: String::new(),
         }
     }
 }
@@ -247,6 +320,33 @@ impl Config {
                     reason: "must be between 1 and 10,000 requests per second".into(),
                 });
             }
+        }
+        let public = self.server.public_origin();
+        if url::Url::parse(&public)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+            .is_none()
+        {
+            return Err(ConfigError::BadValue {
+                key: "server.public_url",
+                value: self.server.public_url.clone(),
+                reason: "must be an http(s) URL such as https://tessera.example.com".into(),
+            });
+        }
+        let auth = &self.auth;
+        if !(1..=24 * 60).contains(&auth.idle_timeout_mins) {
+            return Err(ConfigError::BadValue {
+                key: "auth.idle_timeout_mins",
+                value: auth.idle_timeout_mins.to_string(),
+                reason: "must be between 1 minute and a day".into(),
+            });
+        }
+        if !(1..=7 * 24).contains(&auth.absolute_timeout_hours) {
+            return Err(ConfigError::BadValue {
+                key: "auth.absolute_timeout_hours",
+                value: auth.absolute_timeout_hours.to_string(),
+                reason: "must be between 1 hour and a week".into(),
+            });
         }
         if sandbox::seed::SeedSpec::named(&self.sandbox.org).is_none() {
             return Err(ConfigError::BadValue {

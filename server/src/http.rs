@@ -1,4 +1,6 @@
-//! The HTTP surface: health probes, server functions, server-rendered pages and static assets.
+//! The HTTP surface: health probes, sign-in, server functions, server-rendered pages and static
+//! assets, behind the access guard, the session layer and the security headers
+//! ([`crate::auth`]).
 
 use app::state::AppState;
 use app::{App, shell};
@@ -8,16 +10,37 @@ use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use std::sync::Arc;
+
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list, handle_server_fns_with_context};
 use serde_json::json;
 use tower_http::trace::TraceLayer;
 
+/// Sign-in and its sessions, for [`router`].
+#[derive(Clone)]
+pub struct Security {
+    pub sign_in: Arc<crate::auth::SignIn>,
+    pub sessions: store::Sessions,
+    /// A session ends after this long without a request.
+    pub idle_timeout: std::time::Duration,
+}
+
 /// Builds the whole application router around `state`.
-pub fn router(state: AppState) -> Router {
+pub fn router(state: AppState, security: Security) -> Router {
+    use tower_sessions::cookie::SameSite;
+    use tower_sessions::{Expiry, SessionManagerLayer};
     let routes = generate_route_list(App);
     let context_state = state.clone();
     let shell_options = state.leptos_options.clone();
+    let idle = time::Duration::seconds(security.idle_timeout.as_secs() as i64);
+    let sessions = SessionManagerLayer::new(security.sessions)
+        .with_name("tessera_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(security.sign_in.secure_cookies())
+        .with_expiry(Expiry::OnInactivity(idle));
+    let sign_in = security.sign_in;
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -28,12 +51,25 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(context_state.clone()),
+            move || {
+                provide_context(context_state.clone());
+                leptos::nonce::provide_nonce();
+            },
             move || shell(shell_options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .layer(TraceLayer::new_for_http())
         .with_state(state)
+        .merge(crate::auth::routes(sign_in.clone()))
+        .layer(axum::middleware::from_fn_with_state(
+            sign_in.clone(),
+            crate::auth::guard,
+        ))
+        .layer(sessions)
+        .layer(axum::middleware::from_fn_with_state(
+            sign_in,
+            crate::auth::security_headers,
+        ))
+        .layer(TraceLayer::new_for_http())
 }
 
 /// The process is up and serving HTTP.
@@ -80,7 +116,18 @@ async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 async fn server_fn_handler(State(state): State<AppState>, request: Request<Body>) -> Response {
-    handle_server_fns_with_context(move || provide_context(state.clone()), request)
-        .await
-        .into_response()
+    let caller = request
+        .extensions()
+        .get::<domain::access::Caller>()
+        .cloned()
+        .unwrap_or(domain::access::Caller::Anonymous);
+    handle_server_fns_with_context(
+        move || {
+            provide_context(state.clone());
+            provide_context(caller.clone());
+        },
+        request,
+    )
+    .await
+    .into_response()
 }

@@ -32,6 +32,8 @@ pub enum StartupError {
     },
     #[error("cannot start the sandbox: {0}")]
     Sandbox(String),
+    #[error(transparent)]
+    SignIn(#[from] crate::auth::AuthSetupError),
     #[error("the server stopped with an error: {0}")]
     Serve(#[source] std::io::Error),
 }
@@ -130,14 +132,23 @@ pub async fn serve(
         starts = deployment.starts,
         "deployment recorded"
     );
+    let sign_in = std::sync::Arc::new(
+        crate::auth::SignIn::discover(&config.auth, &config.server.public_origin()).await?,
+    );
     let state = AppState {
         leptos_options: leptos_options(config),
         store: store.clone(),
         started_at,
         version: VERSION,
         mode,
+        form_action: sign_in.idp_origin(),
     };
-    let app = crate::http::router(state);
+    let security = crate::http::Security {
+        sign_in,
+        sessions: store.sessions().await?,
+        idle_timeout: std::time::Duration::from_secs(config.auth.idle_timeout_mins * 60),
+    };
+    let app = crate::http::router(state, security);
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await
         .map_err(|source| StartupError::Bind {
@@ -203,6 +214,8 @@ pub struct DemoSandbox {
     pub scim_token: String,
     /// The emulated IdP and the app Tessera reads it with.
     pub idp: DemoIdp,
+    /// How Tessera signs people in through it.
+    pub sign_in: DemoSignIn,
     pub provisioning_every_secs: u64,
 }
 
@@ -221,6 +234,33 @@ pub enum DemoIdp {
     },
 }
 
+/// The sandbox IdP's OpenID Connect application Tessera signs people in with (its secret opens
+/// only the local emulator).
+pub struct DemoSignIn {
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+/// The demo's sign-in: the sandbox IdP's application, and the roles its personas carry
+/// (`Tessera.SecurityAdmin`, `Tessera.TeamLead`, `Tessera.Auditor` in the `roles` claim), unless
+/// the configuration maps roles itself.
+pub fn demo_auth(config: &Config, sign_in: &DemoSignIn) -> crate::config::AuthSection {
+    let mut auth = config.auth.clone();
+    auth.issuer = sign_in.issuer.clone();
+    auth.client_id = sign_in.client_id.clone();
+    auth.client_secret = sign_in.client_secret.clone();
+    if auth.roles == domain::access::RoleMapping::default() {
+        auth.roles = domain::access::RoleMapping {
+            security_admin_roles: vec![sandbox::seed::ROLE_SECURITY_ADMIN.into()],
+            team_lead_roles: vec![sandbox::seed::ROLE_TEAM_LEAD.into()],
+            auditor_roles: vec![sandbox::seed::ROLE_AUDITOR.into()],
+            ..domain::access::RoleMapping::default()
+        };
+    }
+    auth
+}
+
 /// Seeds the configured organisation and serves it on `sandbox.aws_listen`.
 pub async fn start_sandbox(config: &Config) -> Result<DemoSandbox, StartupError> {
     let spec = sandbox::seed::SeedSpec::named(&config.sandbox.org).ok_or_else(|| {
@@ -235,6 +275,10 @@ pub async fn start_sandbox(config: &Config) -> Result<DemoSandbox, StartupError>
         provisioning_every: std::time::Duration::from_secs(config.sandbox.provisioning_every_secs),
         s3_listen: config.sandbox.s3_listen,
         idp: sandbox::server::IdpKind::parse(&config.sandbox.idp).unwrap_or_default(),
+        sign_in_redirect_uris: vec![
+            format!("{}/auth/callback", config.server.public_origin()),
+            format!("{}/auth/signed-out", config.server.public_origin()),
+        ],
         ..sandbox::server::SandboxConfig::default()
     };
     let directory = &org.identity_center;
@@ -257,17 +301,35 @@ pub async fn start_sandbox(config: &Config) -> Result<DemoSandbox, StartupError>
         .issue(running.clock().now())
         .map_err(|e| StartupError::Sandbox(e.to_string()))?
         .token;
-    let idp = match (running.entra(), running.pingone()) {
-        (Some(e), _) => DemoIdp::Entra {
-            tenant: e.state.tenant_id(),
-            client_id: e.app.client_id.clone(),
-            client_secret: e.app.client_secret.clone(),
-        },
-        (None, Some(p)) => DemoIdp::PingOne {
-            environment: p.state.environment_id(),
-            client_id: p.worker.client_id.clone(),
-            client_secret: p.worker.client_secret.clone(),
-        },
+    let (idp, sign_in) = match (running.entra(), running.pingone()) {
+        (Some(e), _) => (
+            DemoIdp::Entra {
+                tenant: e.state.tenant_id(),
+                client_id: e.app.client_id.clone(),
+                client_secret: e.app.client_secret.clone(),
+            },
+            DemoSignIn {
+                issuer: format!("{}/{}/v2.0", running.login_base(), e.state.tenant_id()),
+                client_id: e.app.client_id.clone(),
+                client_secret: e.app.client_secret.clone(),
+            },
+        ),
+        (None, Some(p)) => (
+            DemoIdp::PingOne {
+                environment: p.state.environment_id(),
+                client_id: p.worker.client_id.clone(),
+                client_secret: p.worker.client_secret.clone(),
+            },
+            DemoSignIn {
+                issuer: format!(
+                    "{}/{}/as",
+                    running.pingone_auth_base(),
+                    p.state.environment_id()
+                ),
+                client_id: p.sign_in.client_id.clone(),
+                client_secret: p.sign_in.client_secret.clone(),
+            },
+        ),
         (None, None) => {
             return Err(StartupError::Sandbox(
                 "the sandbox started without an IdP".into(),
@@ -286,6 +348,7 @@ pub async fn start_sandbox(config: &Config) -> Result<DemoSandbox, StartupError>
         secret_access_key: credentials.secret_access_key,
         scim_token,
         idp,
+        sign_in,
         provisioning_every_secs: config.sandbox.provisioning_every_secs,
     })
 }

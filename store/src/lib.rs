@@ -35,7 +35,9 @@ macro_rules! on_pool {
 
 mod identity_center;
 mod leases;
+mod sessions;
 pub use identity_center::{Outcome, Refresh};
+pub use sessions::Sessions;
 
 /// Which database a [`Store`] is connected to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -98,7 +98,7 @@ pub struct Persona {
 }
 
 /// Tessera's app roles as an Entra app registration would define them.
-pub use crate::seed::{ROLE_AUDITOR, ROLE_SECURITY_ADMIN};
+pub use crate::seed::{ROLE_AUDITOR, ROLE_SECURITY_ADMIN, ROLE_TEAM_LEAD};
 
 /// Why a Graph write was refused.
 pub type TenantError = MembershipError;

@@ -16,7 +16,7 @@ mod names;
 mod personas;
 mod provision;
 
-pub use personas::{PersonaRole, ROLE_AUDITOR, ROLE_SECURITY_ADMIN, SeedPersona};
+pub use personas::{PersonaRole, ROLE_AUDITOR, ROLE_SECURITY_ADMIN, ROLE_TEAM_LEAD, SeedPersona};
 
 use names::{
     DEPARTMENTS, DEVELOPER_DEPARTMENTS, DEVELOPER_TITLES, FAMILY, GIVEN, OTHER_TITLES, TEAM_WORDS,

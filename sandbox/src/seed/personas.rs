@@ -10,6 +10,7 @@ use super::{IdpGroupKind, Organisation};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PersonaRole {
     SecurityAdmin,
+    TeamLead,
     Auditor,
 }
 
@@ -18,6 +19,7 @@ impl PersonaRole {
     pub fn claim(self) -> &'static str {
         match self {
             Self::SecurityAdmin => ROLE_SECURITY_ADMIN,
+            Self::TeamLead => ROLE_TEAM_LEAD,
             Self::Auditor => ROLE_AUDITOR,
         }
     }
@@ -25,6 +27,7 @@ impl PersonaRole {
 
 /// Tessera's roles as the IdPs' `roles` claim carries them.
 pub const ROLE_SECURITY_ADMIN: &str = "Tessera.SecurityAdmin";
+pub const ROLE_TEAM_LEAD: &str = "Tessera.TeamLead";
 pub const ROLE_AUDITOR: &str = "Tessera.Auditor";
 
 /// Someone to sign in as on an emulated IdP's login page.
@@ -113,7 +116,13 @@ impl Organisation {
                 Some(PersonaRole::SecurityAdmin),
                 false,
             ),
-            ("team-lead", "Team lead", lead, None, false),
+            (
+                "team-lead",
+                "Team lead",
+                lead,
+                Some(PersonaRole::TeamLead),
+                false,
+            ),
             (
                 "auditor",
                 "Auditor",

@@ -13,7 +13,7 @@ use openidconnect::{
 };
 use reqwest::StatusCode;
 use sandbox::entra::oidc::EntraIdToken;
-use sandbox::entra::tenant::{ROLE_AUDITOR, ROLE_SECURITY_ADMIN};
+use sandbox::entra::tenant::{ROLE_AUDITOR, ROLE_SECURITY_ADMIN, ROLE_TEAM_LEAD};
 use sandbox::pingone::oidc::{PingOneIdToken, SIGN_ON_POLICY};
 use sandbox::seed::{Organisation, SeedSpec};
 use sandbox::server::{IdpKind, RunningSandbox, SandboxConfig};
@@ -298,7 +298,7 @@ async fn each_persona_carries_its_roles_and_the_overage_hides_the_groups() {
     let p = start().await;
     for (persona, roles, overage) in [
         ("auditor", vec![ROLE_AUDITOR.to_string()], false),
-        ("team-lead", vec![], false),
+        ("team-lead", vec![ROLE_TEAM_LEAD.to_string()], false),
         ("developer", vec![], false),
         ("many-groups", vec![], true),
     ] {

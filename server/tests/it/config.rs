@@ -190,3 +190,53 @@ fn malformed_toml_is_reported_with_its_place() {
     let msg = load_err(Some(file.path()), &[]);
     assert!(msg.contains(&file.path().display().to_string()), "{msg}");
 }
+
+#[test]
+fn sign_in_settings_are_checked_and_name_the_key() {
+    for (var, value, key) in [
+        ("TESSERA_SERVER__PUBLIC_URL", "ftp://x", "server.public_url"),
+        (
+            "TESSERA_SERVER__PUBLIC_URL",
+            "not a url",
+            "server.public_url",
+        ),
+        (
+            "TESSERA_AUTH__IDLE_TIMEOUT_MINS",
+            "0",
+            "auth.idle_timeout_mins",
+        ),
+        (
+            "TESSERA_AUTH__ABSOLUTE_TIMEOUT_HOURS",
+            "1000",
+            "auth.absolute_timeout_hours",
+        ),
+    ] {
+        let msg = load_err(None, &[(var, value)]);
+        assert!(msg.contains(key), "{var}={value}: {msg}");
+    }
+    // Roles map from the environment too; a secret stays out of the file.
+    let config = Config::load(
+        None,
+        env(&[
+            ("TESSERA_SERVER__PUBLIC_URL", "https://tessera.example.com/"),
+            ("TESSERA_AUTH__CLIENT_SECRET", "s3cret"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(config.server.public_origin(), "https://tessera.example.com");
+    assert_eq!(config.auth.client_secret, "s3cret");
+}
+
+#[tokio::test]
+async fn serving_without_sign_in_configured_says_which_keys_to_set() {
+    let config = Config::load(None, env(&[])).unwrap();
+    let e = server::auth::SignIn::discover(&config.auth, &config.server.public_origin())
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.contains("auth.issuer") && e.contains("TESSERA_AUTH__CLIENT_SECRET"),
+        "{e}"
+    );
+}

@@ -1,32 +1,20 @@
 //! The server as a user reaches it: the real router over a real (throwaway) database, driven
 //! through HTTP requests, on SQLite and PostgreSQL.
 
-use app::state::AppState;
 use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::{Request, StatusCode};
 use chrono::Utc;
-use http_body_util::BodyExt;
-use server::config::Config;
 use store::testkit::TestDb;
-use tower::ServiceExt;
 
-async fn app_for(db: &TestDb) -> axum::Router {
-    db.store.record_start("test", Utc::now()).await.unwrap();
-    let state = AppState {
-        leptos_options: server::startup::leptos_options(&Config::default()),
-        store: db.store.clone(),
-        started_at: Utc::now(),
-        version: "test",
-        mode: "test",
-    };
-    server::http::router(state)
+use crate::harness::{Harness, ORIGIN};
+
+async fn app_for(db: &TestDb) -> Harness {
+    Harness::start(db).await
 }
 
-async fn send(app: axum::Router, request: Request<Body>) -> (StatusCode, String) {
-    let response = app.oneshot(request).await.unwrap();
-    let status = response.status();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    (status, String::from_utf8_lossy(&body).into_owned())
+async fn send(h: Harness, request: Request<Body>) -> (StatusCode, String) {
+    let a = h.send(request).await;
+    (a.status, a.body)
 }
 
 /// The text inside the first element carrying `data-testid="<id>"`.
@@ -78,7 +66,10 @@ async fn ready_fails_when_the_database_is_gone(db: &TestDb) {
 }
 
 async fn the_overview_is_rendered_with_live_figures(db: &TestDb) {
-    let (status, html) = send(app_for(db).await, get("/")).await;
+    let h = app_for(db).await;
+    let cookie = h.sign_in("security-admin").await;
+    let page = h.get("/", Some(&cookie)).await;
+    let (status, html) = (page.status, page.body);
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("<title>Overview · Tessera</title>"), "{html}");
     assert!(html.contains("/pkg/tessera.css"), "stylesheet linked");
@@ -100,11 +91,12 @@ async fn the_overview_is_rendered_with_live_figures(db: &TestDb) {
 async fn the_status_server_function_reads_the_store(db: &TestDb) {
     db.store.record_start("test", Utc::now()).await.unwrap();
     let deployment_id = db.store.deployment().await.unwrap().deployment_id;
-    let request = Request::post("/api/system_status")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::empty())
-        .unwrap();
-    let (status, body) = send(app_for(db).await, request).await;
+    let h = app_for(db).await;
+    let cookie = h.sign_in("auditor").await;
+    let answer = h
+        .call("/api/system_status", Some(&cookie), Some(ORIGIN))
+        .await;
+    let (status, body) = (answer.status, answer.body);
     assert_eq!(status, StatusCode::OK, "{body}");
     let json: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(json["database"], db.store.backend().as_str());

@@ -1,6 +1,8 @@
 //! The server's integration tests, in one binary to keep link time down.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod access;
 mod config;
+mod harness;
 mod http;
 mod refresh;

@@ -1,0 +1,73 @@
+//! The signed-in person, shown in the header with their roles and a sign-out button.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Who is signed in, as the header shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Me {
+    pub name: String,
+    /// Role labels ("Security admin", …); empty for a member.
+    pub roles: Vec<String>,
+    /// Whether the deployment's internals (the status card) are theirs to see.
+    pub operator: bool,
+    /// The session's token for the sign-out form.
+    pub csrf: String,
+}
+
+/// The caller (any signed-in person).
+#[server(prefix = "/api", endpoint = "whoami")]
+pub async fn whoami() -> Result<Me, ServerFnError> {
+    use domain::access::{Access, Caller, Decision};
+    match crate::access::caller() {
+        Caller::Anonymous => Err(ServerFnError::new("sign in first")),
+        caller @ Caller::Person { .. } => {
+            let operator =
+                caller.decide(Access::AnyOf(crate::access::OPERATORS)) == Decision::Allow;
+            let Caller::Person { name, roles, .. } = caller else {
+                return Err(ServerFnError::new("sign in first"));
+            };
+            Ok(Me {
+                name,
+                roles: roles.iter().map(|r| r.label().to_string()).collect(),
+                operator,
+                csrf: crate::access::csrf_token().unwrap_or_default(),
+            })
+        }
+    }
+}
+
+/// Name, roles and the sign-out button.
+#[component]
+pub fn UserMenu(me: Resource<Result<Me, ServerFnError>>) -> impl IntoView {
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match me.await {
+                    Ok(me) => {
+                        let roles = if me.roles.is_empty() {
+                            "Member".to_string()
+                        } else {
+                            me.roles.join(", ")
+                        };
+                        view! {
+                            <div class="ml-auto flex items-center gap-3 text-sm">
+                                <span data-testid="me-name" class="font-medium">{me.name}</span>
+                                <span data-testid="me-roles" class="rounded bg-slate-100 px-2 py-0.5 text-slate-700 dark:bg-slate-800 dark:text-slate-300">{roles}</span>
+                                <form method="post" action="/auth/sign-out">
+                                    <input type="hidden" name="csrf" value=me.csrf/>
+                                    <button type="submit" data-testid="sign-out" class="rounded-md border border-slate-300 px-2 py-1 hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800">"Sign out"</button>
+                                </form>
+                            </div>
+                        }
+                            .into_any()
+                    }
+                    Err(_) => view! {
+                        <a class="ml-auto text-sm text-indigo-600 underline" href="/auth/sign-in">"Sign in"</a>
+                    }
+                        .into_any(),
+                }
+            })}
+        </Transition>
+    }
+}

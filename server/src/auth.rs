@@ -1,0 +1,427 @@
+//! Sign-in with the organisation's IdP (OpenID Connect through [`connectors::oidc`]), sessions in
+//! the database, the caller of each request, and the checks every request passes: the page or
+//! server function's declared access ([`app::access`]), the origin of state-changing requests,
+//! and the security headers.
+//!
+//! - `GET /auth/sign-in?next=/path`: starts a sign-in (state, nonce and PKCE kept in the
+//!   session, never in the browser) and sends the browser to the IdP.
+//! - `GET /auth/callback`: finishes it; the session id is rotated, so a cookie from before
+//!   sign-in is worth nothing after it; roles are resolved from the claims by configuration.
+//! - `POST /auth/sign-out` (CSRF token): ends the session and the IdP's (end-session endpoint).
+//! - `GET /auth/signed-out`: the page people land on afterwards.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use chrono::{DateTime, Duration, Utc};
+use connectors::oidc::{Groups, OidcProvider, OidcSettings, Pending, SignedIn};
+use domain::access::{Caller, Decision, GroupsClaim, Role, RoleMapping};
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+
+const PENDING: &str = "tessera.pending";
+const USER: &str = "tessera.user";
+
+/// How this deployment signs people in.
+pub struct SignIn {
+    provider: OidcProvider,
+    mapping: RoleMapping,
+    /// `scheme://host[:port]` people reach Tessera at.
+    origin: String,
+    absolute_timeout: Duration,
+}
+
+/// What the session keeps about a signed-in person.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct SessionUser {
+    who: SignedIn,
+    roles: Vec<Role>,
+    signed_in_at: DateTime<Utc>,
+    /// The synchronizer token forms that post must carry.
+    csrf: String,
+}
+
+/// A pending sign-in and where to go afterwards.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct PendingSignIn {
+    pending: Pending,
+    next: String,
+}
+
+/// Why sign-in could not be set up at start.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthSetupError {
+    #[error(
+        "sign-in is not configured: set auth.issuer, auth.client_id and auth.client_secret (TESSERA_AUTH__ISSUER, TESSERA_AUTH__CLIENT_ID, TESSERA_AUTH__CLIENT_SECRET) to your IdP's OpenID Connect application"
+    )]
+    NotConfigured,
+    #[error("{0}")]
+    Discovery(#[from] connectors::oidc::SignInError),
+}
+
+impl SignIn {
+    /// Discovers the IdP and prepares sign-in. `origin` is where people reach Tessera.
+    pub async fn discover(
+        auth: &crate::config::AuthSection,
+        origin: &str,
+    ) -> Result<Self, AuthSetupError> {
+        if auth.issuer.is_empty() || auth.client_id.is_empty() {
+            return Err(AuthSetupError::NotConfigured);
+        }
+        let settings = OidcSettings {
+            issuer: auth.issuer.clone(),
+            client_id: auth.client_id.clone(),
+            client_secret: (!auth.client_secret.is_empty()).then(|| auth.client_secret.clone()),
+            redirect_url: format!("{origin}/auth/callback"),
+            scopes: auth.scopes.clone(),
+        };
+        Ok(Self {
+            provider: OidcProvider::discover(&settings).await?,
+            mapping: auth.roles.clone(),
+            origin: origin.to_string(),
+            absolute_timeout: Duration::hours(auth.absolute_timeout_hours as i64),
+        })
+    }
+
+    /// The IdP's origin (sign-out forms are redirected there; the CSP allows it).
+    pub fn idp_origin(&self) -> String {
+        url::Url::parse(self.provider.issuer())
+            .map(|u| u.origin().ascii_serialization())
+            .unwrap_or_default()
+    }
+
+    pub fn secure_cookies(&self) -> bool {
+        self.origin.starts_with("https://")
+    }
+}
+
+/// The sign-in routes.
+pub fn routes(sign_in: Arc<SignIn>) -> Router {
+    Router::new()
+        .route("/auth/sign-in", get(begin))
+        .route("/auth/callback", get(callback))
+        .route("/auth/sign-out", post(sign_out))
+        .route("/auth/signed-out", get(signed_out))
+        .with_state(sign_in)
+}
+
+/// The caller behind a session: anonymous without a sign-in, or when the sign-in is older than
+/// the absolute timeout (the session is then emptied).
+async fn session_user(session: &Session, sign_in: &SignIn) -> Option<SessionUser> {
+    let user: SessionUser = session.get(USER).await.ok().flatten()?;
+    if Utc::now() - user.signed_in_at > sign_in.absolute_timeout {
+        let _ = session.flush().await;
+        return None;
+    }
+    Some(user)
+}
+
+fn caller_of(user: &Option<SessionUser>) -> Caller {
+    match user {
+        None => Caller::Anonymous,
+        Some(u) => Caller::Person {
+            subject: u.who.subject.clone(),
+            name: u
+                .who
+                .name
+                .clone()
+                .or_else(|| u.who.preferred_username.clone())
+                .unwrap_or_else(|| u.who.subject.clone()),
+            roles: u.roles.clone(),
+        },
+    }
+}
+
+/// A simple page for sign-in outcomes (text escaped; no script).
+fn page(status: StatusCode, title: &str, message: &str, link: (&str, &str)) -> Response {
+    let esc = |s: &str| html_escape::encode_text(s).into_owned();
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{} · Tessera</title><link rel=\"icon\" type=\"image/svg+xml\" href=\"/favicon.svg\"><link rel=\"stylesheet\" href=\"/pkg/tessera.css\"></head>\
+         <body class=\"min-h-screen bg-slate-50 text-slate-900 dark:bg-slate-950 dark:text-slate-100\"><main class=\"mx-auto max-w-xl px-6 py-16\">\
+         <h1 class=\"text-2xl font-semibold\">{}</h1><p class=\"mt-3\" data-testid=\"auth-message\">{}</p>\
+         <p class=\"mt-6\"><a class=\"text-indigo-600 underline\" href=\"{}\">{}</a></p></main></body></html>",
+        esc(title),
+        esc(title),
+        esc(message),
+        html_escape::encode_double_quoted_attribute(link.0),
+        esc(link.1)
+    );
+    (status, Html(html)).into_response()
+}
+
+/// Only a path on this site (never `//host` or a URL) is a place to return to.
+fn local_path(next: Option<&String>) -> String {
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+        .cloned()
+        .unwrap_or_else(|| "/".to_string())
+}
+
+async fn begin(
+    State(sign_in): State<Arc<SignIn>>,
+    session: Session,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let (url, pending) = sign_in.provider.begin();
+    let record = PendingSignIn {
+        pending,
+        next: local_path(query.get("next")),
+    };
+    if let Err(e) = session.insert(PENDING, record).await {
+        tracing::warn!(error = %e, "sign-in: the session could not be saved");
+        return page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Sign-in unavailable",
+            "Tessera could not save your sign-in (its database did not answer). Try again in a moment.",
+            ("/auth/sign-in", "Try again"),
+        );
+    }
+    Redirect::to(&url).into_response()
+}
+
+async fn callback(
+    State(sign_in): State<Arc<SignIn>>,
+    session: Session,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    let again = ("/auth/sign-in", "Sign in again");
+    let pending: Option<PendingSignIn> = session.remove(PENDING).await.ok().flatten();
+    let Some(pending) = pending else {
+        return page(
+            StatusCode::BAD_REQUEST,
+            "Sign-in not recognised",
+            "This answer from your identity provider does not belong to a sign-in started in this browser (or it was already used). Start again.",
+            again,
+        );
+    };
+    let who = match sign_in
+        .provider
+        .callback(&pending.pending, &params, Utc::now())
+        .await
+    {
+        Ok(who) => who,
+        Err(e) => {
+            tracing::info!(error = %e, "sign-in refused");
+            return page(
+                StatusCode::FORBIDDEN,
+                "Sign-in failed",
+                &e.to_string(),
+                again,
+            );
+        }
+    };
+    let groups = match &who.groups {
+        Groups::Listed(g) => GroupsClaim::Listed(g.clone()),
+        Groups::Overage => GroupsClaim::Unknown,
+        Groups::NotSent => GroupsClaim::NotSent,
+    };
+    let roles = match sign_in.mapping.resolve(&who.roles, &groups) {
+        Ok(roles) => roles,
+        Err(e) => {
+            tracing::info!(subject = %who.subject, "sign-in refused: {e}");
+            return page(
+                StatusCode::FORBIDDEN,
+                "Sign-in refused",
+                &e.to_string(),
+                again,
+            );
+        }
+    };
+    // A new session id: whatever cookie the browser held before is not a signed-in session.
+    if let Err(e) = session.cycle_id().await {
+        tracing::warn!(error = %e, "sign-in: the session id could not be rotated");
+        return page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Sign-in unavailable",
+            "Tessera could not start your session (its database did not answer). Try again in a moment.",
+            again,
+        );
+    }
+    let user = SessionUser {
+        who,
+        roles,
+        signed_in_at: Utc::now(),
+        csrf: connectors::oidc::random_token(),
+    };
+    tracing::info!(subject = %user.who.subject, roles = ?user.roles, "signed in");
+    if session.insert(USER, user).await.is_err() {
+        return page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Sign-in unavailable",
+            "Tessera could not save your session. Try again in a moment.",
+            again,
+        );
+    }
+    Redirect::to(&pending.next).into_response()
+}
+
+#[derive(Deserialize)]
+struct SignOutForm {
+    csrf: String,
+}
+
+async fn sign_out(
+    State(sign_in): State<Arc<SignIn>>,
+    session: Session,
+    Form(form): Form<SignOutForm>,
+) -> Response {
+    let Some(user) = session_user(&session, &sign_in).await else {
+        return Redirect::to("/auth/signed-out").into_response();
+    };
+    if !bool::from(subtle_eq(user.csrf.as_bytes(), form.csrf.as_bytes())) {
+        return page(
+            StatusCode::FORBIDDEN,
+            "Sign-out refused",
+            "The sign-out form did not carry this session's token. Use the Sign out button in Tessera.",
+            ("/", "Back to Tessera"),
+        );
+    }
+    let _ = session.flush().await;
+    let after = format!("{}/auth/signed-out", sign_in.origin);
+    match sign_in.provider.end_session_url(&user.who, &after) {
+        Ok(Some(url)) => Redirect::to(&url).into_response(),
+        _ => Redirect::to("/auth/signed-out").into_response(),
+    }
+}
+
+/// Constant-time comparison of two tokens.
+fn subtle_eq(a: &[u8], b: &[u8]) -> subtle::Choice {
+    use subtle::ConstantTimeEq;
+    if a.len() != b.len() {
+        return subtle::Choice::from(0);
+    }
+    a.ct_eq(b)
+}
+
+async fn signed_out() -> Response {
+    page(
+        StatusCode::OK,
+        "Signed out",
+        "You are signed out of Tessera.",
+        ("/auth/sign-in", "Sign in again"),
+    )
+}
+
+/// Every request: who is calling (provided to pages and server functions), whether the page or
+/// server function allows them, and whether a state-changing request comes from this site.
+pub async fn guard(
+    State(sign_in): State<Arc<SignIn>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path().to_string();
+    let method = request.method().clone();
+    if !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS)
+        && !same_origin(&request, &sign_in.origin)
+    {
+        return (
+            StatusCode::FORBIDDEN,
+            "Refused: this request did not come from Tessera's own pages (its Origin is missing or another site's).",
+        )
+            .into_response();
+    }
+    let Some(access) = app::access::requirement(&path) else {
+        tracing::error!(%path, "a server function without declared access was called");
+        return (
+            StatusCode::FORBIDDEN,
+            "Refused: this server function declares no access rule.",
+        )
+            .into_response();
+    };
+    if access == domain::access::Access::Public {
+        // Probes, assets and the sign-in routes: no session read.
+        return next.run(request).await;
+    }
+    let Some(session) = request.extensions().get::<Session>().cloned() else {
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the session layer is missing",
+        )
+            .into_response();
+    };
+    let user = session_user(&session, &sign_in).await;
+    let caller = caller_of(&user);
+    match caller.decide(access) {
+        Decision::Allow => {}
+        Decision::SignInFirst if path.starts_with("/api/") => {
+            return (StatusCode::UNAUTHORIZED, "Sign in first.").into_response();
+        }
+        Decision::SignInFirst => {
+            let next: String =
+                url::form_urlencoded::byte_serialize(path.as_bytes()).collect::<String>();
+            return Redirect::to(&format!("/auth/sign-in?next={next}")).into_response();
+        }
+        Decision::Forbidden => {
+            return (
+                StatusCode::FORBIDDEN,
+                "Your role does not allow this. Ask a security admin if you need it.",
+            )
+                .into_response();
+        }
+    }
+    request.extensions_mut().insert(caller);
+    if let Some(u) = user {
+        request
+            .extensions_mut()
+            .insert(app::access::CsrfToken(u.csrf));
+    }
+    let mut response = next.run(request).await;
+    // Behind sign-in: personal data, never cached.
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Whether a state-changing request's `Origin` (or, without one, `Referer`) is this site.
+fn same_origin(request: &Request, origin: &str) -> bool {
+    let headers = request.headers();
+    if let Some(o) = headers.get(header::ORIGIN) {
+        return o.to_str().is_ok_and(|o| o == origin);
+    }
+    headers
+        .get(header::REFERER)
+        .and_then(|r| r.to_str().ok())
+        .and_then(|r| url::Url::parse(r).ok())
+        .is_some_and(|r| r.origin().ascii_serialization() == origin)
+}
+
+/// Headers on every response: no sniffing, no framing, no referrer leaks; HSTS behind https.
+pub async fn security_headers(
+    State(sign_in): State<Arc<SignIn>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    if sign_in.secure_cookies() {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        // Pages rendered by Leptos set their own, with the script nonce.
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+            ),
+        );
+    }
+    response
+}

@@ -1,0 +1,202 @@
+//! Every page and every server function, against an anonymous caller and each persona signed in
+//! through the sandbox IdP: each must be declared in `app::access` and answer as its rule says,
+//! so a new server function without a rule fails here. Also: cross-site posts are refused, the
+//! cookie from before sign-in is worth nothing after it, and sign-out needs the session's token.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use domain::access::{Access, Caller, Decision, Role};
+use store::testkit::TestDb;
+
+use crate::harness::{Harness, ORIGIN};
+
+store::backend_tests!(
+    every_server_function_and_page_answers_each_role_as_declared,
+    cross_site_posts_and_old_cookies_are_refused,
+    sign_out_needs_the_session_token_and_ends_the_session,
+);
+
+/// The personas and the roles the demo mapping gives them.
+const PERSONAS: &[(&str, &[Role])] = &[
+    ("security-admin", &[Role::SecurityAdmin]),
+    ("team-lead", &[Role::TeamLead]),
+    ("auditor", &[Role::Auditor]),
+    ("developer", &[]),
+];
+
+fn caller(roles: &[Role]) -> Caller {
+    Caller::Person {
+        subject: "s".into(),
+        name: "n".into(),
+        roles: roles.to_vec(),
+    }
+}
+
+async fn every_server_function_and_page_answers_each_role_as_declared(db: &TestDb) {
+    let h = Harness::start(db).await;
+    let registered: Vec<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.to_string())
+        .collect();
+    assert!(!registered.is_empty());
+    for path in &registered {
+        assert!(
+            app::access::SERVER_FNS.iter().any(|(p, _)| p == path),
+            "server function {path} declares no access rule in app::access::SERVER_FNS"
+        );
+    }
+    let pages: Vec<String> = leptos_axum::generate_route_list(app::App)
+        .iter()
+        .map(|r| r.path().to_string())
+        .collect();
+    for page in &pages {
+        assert!(
+            app::access::PAGES.iter().any(|(p, _)| p == page),
+            "page {page} declares no access rule in app::access::PAGES"
+        );
+    }
+
+    // Anonymous: server functions 401, pages send to sign-in.
+    for (path, access) in app::access::SERVER_FNS {
+        let a = h.call(path, None, Some(ORIGIN)).await;
+        let expected = if *access == Access::Public {
+            StatusCode::OK
+        } else {
+            StatusCode::UNAUTHORIZED
+        };
+        assert_eq!(a.status, expected, "anonymous {path}: {}", a.body);
+    }
+    for (page, _) in app::access::PAGES {
+        let a = h.get(page, None).await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "anonymous {page}");
+        assert!(a.location.unwrap().starts_with("/auth/sign-in?next="));
+    }
+
+    // Each persona: allowed → answered, not allowed → 403.
+    for (persona, roles) in PERSONAS {
+        let cookie = h.sign_in(persona).await;
+        for (path, access) in app::access::SERVER_FNS {
+            let a = h.call(path, Some(&cookie), Some(ORIGIN)).await;
+            match caller(roles).decide(*access) {
+                Decision::Allow => {
+                    assert_eq!(a.status, StatusCode::OK, "{persona} {path}: {}", a.body)
+                }
+                _ => assert_eq!(
+                    a.status,
+                    StatusCode::FORBIDDEN,
+                    "{persona} {path}: {}",
+                    a.body
+                ),
+            }
+        }
+        for (page, access) in app::access::PAGES {
+            let a = h.get(page, Some(&cookie)).await;
+            match caller(roles).decide(*access) {
+                Decision::Allow => {
+                    assert_eq!(a.status, StatusCode::OK, "{persona} {page}");
+                    // No caching of personal pages; scripts only with this response's nonce.
+                    assert!(a.body.contains("nonce="), "{persona} {page}");
+                }
+                _ => assert_eq!(a.status, StatusCode::FORBIDDEN, "{persona} {page}"),
+            }
+        }
+        // The header shows who is signed in, with their roles.
+        let me = h.call("/api/whoami", Some(&cookie), Some(ORIGIN)).await;
+        let me: serde_json::Value = serde_json::from_str(&me.body).unwrap();
+        let labels: Vec<&str> = roles.iter().map(|r| r.label()).collect();
+        assert_eq!(me["roles"], serde_json::json!(labels), "{persona}");
+    }
+
+    // A page's headers: CSP with a nonce and no inline scripts otherwise, no framing, no cache.
+    let cookie = h.sign_in("developer").await;
+    let response = tower::ServiceExt::oneshot(
+        h.app.clone(),
+        Request::get("/")
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    let headers = response.headers();
+    let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    assert!(csp.contains("script-src 'self' 'nonce-"), "{csp}");
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert_eq!(headers[header::CACHE_CONTROL], "no-store");
+    assert_eq!(headers[header::X_FRAME_OPTIONS], "DENY");
+}
+
+async fn cross_site_posts_and_old_cookies_are_refused(db: &TestDb) {
+    let h = Harness::start(db).await;
+    let (cookie, before) = h.sign_in_with_cookies("security-admin").await;
+    let ok = h
+        .call("/api/system_status", Some(&cookie), Some(ORIGIN))
+        .await;
+    assert_eq!(ok.status, StatusCode::OK);
+    // Another site's form, or no Origin at all: refused before the function runs.
+    for origin in [Some("https://evil.example"), None] {
+        let a = h.call("/api/system_status", Some(&cookie), origin).await;
+        assert_eq!(a.status, StatusCode::FORBIDDEN, "{origin:?}");
+        assert!(a.body.contains("did not come from Tessera"));
+    }
+    // The cookie the browser held before sign-in is not a signed-in session.
+    let old = h
+        .call("/api/system_status", Some(&before), Some(ORIGIN))
+        .await;
+    assert_eq!(old.status, StatusCode::UNAUTHORIZED);
+    // The session cookie is HttpOnly and SameSite=Lax.
+    let start = tower::ServiceExt::oneshot(
+        h.app.clone(),
+        Request::get("/auth/sign-in").body(Body::empty()).unwrap(),
+    )
+    .await
+    .unwrap();
+    let set = start.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+        "{set}"
+    );
+    // A sign-in answer that does not belong to this browser is refused, with what to do.
+    let stray = h.get("/auth/callback?code=x&state=y", None).await;
+    assert_eq!(stray.status, StatusCode::BAD_REQUEST);
+    assert!(stray.body.contains("Start again"));
+    // Only local paths are places to return to after sign-in.
+    let away = h.get("/auth/sign-in?next=//evil.example/", None).await;
+    assert_eq!(away.status, StatusCode::SEE_OTHER);
+}
+
+async fn sign_out_needs_the_session_token_and_ends_the_session(db: &TestDb) {
+    let h = Harness::start(db).await;
+    let cookie = h.sign_in("team-lead").await;
+    let me = h.call("/api/whoami", Some(&cookie), Some(ORIGIN)).await;
+    let me: serde_json::Value = serde_json::from_str(&me.body).unwrap();
+    let csrf = me["csrf"].as_str().unwrap().to_string();
+    let sign_out = |token: String| {
+        Request::post("/auth/sign-out")
+            .header(header::COOKIE, &cookie)
+            .header(header::ORIGIN, ORIGIN)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!("csrf={token}")))
+            .unwrap()
+    };
+    let refused = h.send(sign_out("forged".into())).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let still = h.call("/api/whoami", Some(&cookie), Some(ORIGIN)).await;
+    assert_eq!(
+        still.status,
+        StatusCode::OK,
+        "a refused sign-out changes nothing"
+    );
+    let done = h.send(sign_out(csrf)).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    let to = done.location.unwrap();
+    assert!(
+        to.contains("/oauth2/v2.0/logout") && to.contains("id_token_hint="),
+        "the IdP's end-session endpoint: {to}"
+    );
+    let gone = h.call("/api/whoami", Some(&cookie), Some(ORIGIN)).await;
+    assert_eq!(gone.status, StatusCode::UNAUTHORIZED);
+}

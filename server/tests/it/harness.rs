@@ -1,0 +1,161 @@
+//! The server as people reach it: the real router over a throwaway database, sign-in through
+//! the sandbox's emulated Entra ID (its real login page and token endpoint), cookies carried by
+//! hand so each hop can be checked.
+
+use std::sync::Arc;
+
+use app::state::AppState;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use chrono::Utc;
+use http_body_util::BodyExt;
+use sandbox::seed::{Organisation, SeedSpec};
+use sandbox::server::{RunningSandbox, SandboxConfig};
+use server::config::Config;
+use store::testkit::TestDb;
+use tower::ServiceExt;
+
+/// Where the test deployment says it lives (the default `server.listen`).
+pub const ORIGIN: &str = "http://127.0.0.1:3000";
+
+pub struct Harness {
+    pub app: axum::Router,
+    /// Kept running for the test's length (the IdP).
+    _sandbox: RunningSandbox,
+    /// Follows no redirects: each hop is checked.
+    browser: reqwest::Client,
+}
+
+/// A response's status, `Location`, session cookie (`name=value`) and body.
+pub struct Answer {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub cookie: Option<String>,
+    pub body: String,
+}
+
+impl Harness {
+    pub async fn start(db: &TestDb) -> Self {
+        db.store.record_start("test", Utc::now()).await.unwrap();
+        let org = Organisation::generate(&SeedSpec::demo()).unwrap();
+        let sandbox = RunningSandbox::start_organisation(org, SandboxConfig::default())
+            .await
+            .unwrap();
+        let entra = sandbox.entra().unwrap();
+        let config = Config::default();
+        let demo = server::startup::DemoSignIn {
+            issuer: format!("{}/{}/v2.0", sandbox.login_base(), entra.state.tenant_id()),
+            client_id: entra.app.client_id.clone(),
+            client_secret: entra.app.client_secret.clone(),
+        };
+        let auth = server::startup::demo_auth(&config, &demo);
+        let sign_in = Arc::new(
+            server::auth::SignIn::discover(&auth, &config.server.public_origin())
+                .await
+                .unwrap(),
+        );
+        let state = AppState {
+            leptos_options: server::startup::leptos_options(&config),
+            store: db.store.clone(),
+            started_at: Utc::now(),
+            version: "test",
+            mode: "test",
+            form_action: sign_in.idp_origin(),
+        };
+        let security = server::http::Security {
+            sign_in,
+            sessions: db.store.sessions().await.unwrap(),
+            idle_timeout: std::time::Duration::from_secs(3600),
+        };
+        Self {
+            app: server::http::router(state, security),
+            _sandbox: sandbox,
+            browser: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+        }
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> Answer {
+        let response = self.app.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let location = response
+            .headers()
+            .get(header::LOCATION)
+            .map(|l| l.to_str().unwrap().to_string());
+        let cookie = response
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|c| c.to_str().unwrap().split(';').next().unwrap().to_string())
+            .find(|c| c.starts_with("tessera_session="));
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        Answer {
+            status,
+            location,
+            cookie,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        }
+    }
+
+    /// A GET with the session cookie.
+    pub async fn get(&self, uri: &str, cookie: Option<&str>) -> Answer {
+        let mut request = Request::get(uri);
+        if let Some(c) = cookie {
+            request = request.header(header::COOKIE, c);
+        }
+        self.send(request.body(Body::empty()).unwrap()).await
+    }
+
+    /// A server function call (POST, form-encoded) from `origin`.
+    pub async fn call(&self, path: &str, cookie: Option<&str>, origin: Option<&str>) -> Answer {
+        let mut request =
+            Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(c) = cookie {
+            request = request.header(header::COOKIE, c);
+        }
+        if let Some(o) = origin {
+            request = request.header(header::ORIGIN, o);
+        }
+        self.send(request.body(Body::empty()).unwrap()).await
+    }
+
+    /// Signs `persona` in through the sandbox IdP's login page; answers the signed-in session
+    /// cookie and the one the browser held before.
+    pub async fn sign_in_with_cookies(&self, persona: &str) -> (String, String) {
+        let start = self.get("/auth/sign-in?next=/", None).await;
+        assert_eq!(start.status, StatusCode::SEE_OTHER, "{}", start.body);
+        let before = start.cookie.expect("a session for the pending sign-in");
+        let authorize = start.location.unwrap();
+        let page = self.browser.get(&authorize).send().await.unwrap();
+        let html = page.text().await.unwrap();
+        let request = html
+            .split("name=\"request\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("the IdP's login form")
+            .to_string();
+        let mut form_url = reqwest::Url::parse(&authorize).unwrap();
+        form_url.set_query(None);
+        let back = self
+            .browser
+            .post(form_url.as_str())
+            .form(&[("request", request.as_str()), ("persona", persona)])
+            .send()
+            .await
+            .unwrap();
+        let callback = back.headers()["location"].to_str().unwrap().to_string();
+        let path = callback.strip_prefix(ORIGIN).expect("back to Tessera");
+        let done = self.get(path, Some(&before)).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+        assert_eq!(done.location.as_deref(), Some("/"));
+        let after = done.cookie.expect("a new session id at sign-in");
+        assert_ne!(after, before, "the session id is rotated at sign-in");
+        (after, before)
+    }
+
+    pub async fn sign_in(&self, persona: &str) -> String {
+        self.sign_in_with_cookies(persona).await.0
+    }
+}
