@@ -158,7 +158,7 @@ pub struct Redeemed {
 pub struct Choice<'a> {
     pub key: &'a str,
     pub label: &'a str,
-    pub name: &'a str,
+    pub name: String,
     pub username: &'a str,
 }
 
@@ -498,7 +498,7 @@ pub fn login_page(heading: &str, request_id: &str, choices: &[Choice<'_>]) -> Re
             format!(
                 "<button name=\"persona\" value=\"{key}\" data-persona=\"{key}\"><strong>{}</strong><br>{} <small>{}</small></button>",
                 plain(c.label),
-                plain(c.name),
+                plain(&c.name),
                 plain(c.username),
                 key = plain(c.key),
             )

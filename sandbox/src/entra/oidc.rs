@@ -209,7 +209,7 @@ pub async fn authorize(
             Some(Choice {
                 key: p.key,
                 label: p.label,
-                name: &u.display_name,
+                name: u.display_name.clone(),
                 username: &u.user_principal_name,
             })
         })

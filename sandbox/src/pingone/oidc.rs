@@ -153,22 +153,16 @@ pub async fn authorize(
     let Ok(e) = state.environment.read() else {
         return crate::oidc::error_page(&wording(Refusal::ServerError));
     };
-    let names: Vec<(String, &P1Persona)> = e
+    let choices: Vec<Choice<'_>> = e
         .personas
         .iter()
         .filter_map(|p| {
             let u = e.user(p.user)?;
-            Some((full_name(&u.given, u.family.as_deref()), p))
-        })
-        .collect();
-    let choices: Vec<Choice<'_>> = names
-        .iter()
-        .filter_map(|(name, p)| {
             Some(Choice {
                 key: p.key,
                 label: p.label,
-                name,
-                username: &e.user(p.user)?.username,
+                name: full_name(&u.given, u.family.as_deref()),
+                username: &u.username,
             })
         })
         .collect();
