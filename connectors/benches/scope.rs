@@ -12,7 +12,8 @@
 use std::num::NonZeroU32;
 use std::time::Instant;
 
-use connectors::entra::{EntraReader, EntraSettings, IdpScopeSource};
+use connectors::entra::{EntraReader, EntraSettings};
+use connectors::scope::IdpScopeSource;
 use domain::drift::IdpScope;
 use sandbox::expect::{scope_of, sorted_scope};
 use sandbox::seed::{Organisation, SeedSpec};

@@ -18,6 +18,7 @@ use connectors::identity_center::{IdentityCenterSource, Reader, Settings};
 use sandbox::aws::limits::Limits;
 use sandbox::aws::sigv4::StaticCredentials;
 use sandbox::expect::{assignments_of, snapshot_of};
+use sandbox::faults::FaultPlan;
 use sandbox::seed::{Organisation, SeedSpec};
 use sandbox::server::{RunningSandbox, SandboxConfig};
 use tokio_util::sync::CancellationToken;
@@ -106,7 +107,7 @@ async fn naive_read(endpoint: &str, store: &str) -> (usize, usize, usize) {
     (users, groups.len(), memberships)
 }
 
-async fn run(spec: SeedSpec, scale: u32, naive: bool) {
+async fn run(spec: SeedSpec, scale: u32, naive: bool, faults: bool) {
     let org = Organisation::generate(&spec).unwrap_or_else(|e| fail("seed", e));
     let quota = 20 * scale;
     let per = NonZeroU32::new(quota).unwrap_or(NonZeroU32::MIN);
@@ -124,6 +125,22 @@ async fn run(spec: SeedSpec, scale: u32, naive: bool) {
     )
     .await
     .unwrap_or_else(|e| fail("sandbox", e));
+    if faults {
+        // One request in ten fails: a throttle, a 500 or a dropped connection, a third each.
+        for service in ["identitystore", "sso-admin"] {
+            sandbox
+                .faults()
+                .set(
+                    service,
+                    FaultPlan {
+                        error_rate: 0.10,
+                        mixed: true,
+                        ..FaultPlan::default()
+                    },
+                )
+                .unwrap_or_else(|e| fail("faults", e));
+        }
+    }
     let (users, groups, memberships, sso) = calls_needed(&org);
     let bound = [users, groups, memberships, sso]
         .into_iter()
@@ -155,11 +172,16 @@ async fn run(spec: SeedSpec, scale: u32, naive: bool) {
     let identical = read.snapshot == expected;
     let progress = reader.progress();
     println!(
-        "snapshot {:<6} {} users, {} groups, {} memberships; quotas {quota}/s (x{scale})",
+        "snapshot {:<6} {} users, {} groups, {} memberships; quotas {quota}/s (x{scale}){}",
         spec.name,
         org.identity_center.user_count(),
         org.identity_center.group_count(),
-        org.identity_center.membership_count()
+        org.identity_center.membership_count(),
+        if faults {
+            "; 10 % of requests fail (429, 500, dropped)"
+        } else {
+            ""
+        }
     );
     println!(
         "  calls needed: ListUsers {users}, ListGroups {groups}, ListGroupMemberships {memberships}, sso-admin {sso}; lower bound {bound:.2} s ({bound_with_burst:.2} s with the bucket's one-second burst)"
@@ -200,7 +222,7 @@ fn main() {
         .unwrap_or_default();
     runtime.block_on(async {
         if which.is_empty() || which == "demo" {
-            run(SeedSpec::demo(), 1, true).await;
+            run(SeedSpec::demo(), 1, true, false).await;
         }
         if which.is_empty() || which == "10k" {
             let spec = SeedSpec {
@@ -211,10 +233,17 @@ fn main() {
                 memberships: 100_000,
                 domain: "fabrikam.example".into(),
             };
-            run(spec, 10, true).await;
+            run(spec, 10, true, false).await;
         }
         if which.is_empty() || which == "large" {
-            run(SeedSpec::large(), 20, false).await;
+            run(SeedSpec::large(), 20, false, false).await;
+        }
+        // `large-faults` (and `demo-faults`): the same read with 10 % of requests failing.
+        if which == "demo-faults" {
+            run(SeedSpec::demo(), 1, false, true).await;
+        }
+        if which == "large-faults" {
+            run(SeedSpec::large(), 20, false, true).await;
         }
     });
 }

@@ -5,20 +5,19 @@
 //!
 //! The app token comes from the client-credentials grant (the `oauth2` crate) and is reused
 //! until five minutes before it expires. Every Graph call is retried with backoff and jitter on
-//! 429, 5xx and transport errors, honouring `Retry-After` (`backon`). Pages follow
+//! 429, 5xx and transport errors, honouring `Retry-After` ([`crate::rest`]). Pages follow
 //! `@odata.nextLink`. Only the base URLs differ for the sandbox.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
 
-use backon::{ExponentialBuilder, Retryable};
 use domain::drift::{IdpScope, ScopeGroup, ScopeUser};
 use futures_util::{StreamExt, TryStreamExt, stream};
-use oauth2::basic::BasicClient;
-use oauth2::{ClientId, ClientSecret, Scope, TokenResponse, TokenUrl};
 use serde::Deserialize;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
+
+use crate::rest::{AppCredentials, Failure, RestClient, str_of};
+use crate::scope::IdpScopeSource;
 
 /// The scope of an app token for Graph.
 pub const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
@@ -108,23 +107,6 @@ pub enum EntraError {
     Cancelled,
 }
 
-/// One failed attempt, before retries decide.
-#[derive(Debug)]
-enum Attempt {
-    Throttled {
-        retry_after: Option<Duration>,
-        detail: String,
-    },
-    Transient(String),
-    Final(EntraError),
-}
-
-impl Attempt {
-    fn retryable(&self) -> bool {
-        !matches!(self, Attempt::Final(_))
-    }
-}
-
 #[derive(Deserialize)]
 struct GraphErrorBody {
     error: GraphErrorDetail,
@@ -136,21 +118,10 @@ struct GraphErrorDetail {
     message: String,
 }
 
-/// Reads the IdP's provisioning scope for the Identity Center app. Implemented over HTTP by
-/// [`EntraReader`] (PingOne's reader will be the second); the sandbox serves the same protocol.
-pub trait IdpScopeSource {
-    fn read_scope(
-        &self,
-        cancel: &CancellationToken,
-    ) -> impl Future<Output = Result<IdpScope, EntraError>> + Send;
-}
-
 /// Reads the provisioning scope of the Identity Center app.
 pub struct EntraReader {
     settings: EntraSettings,
-    http: reqwest::Client,
-    oauth: oauth2::reqwest::Client,
-    token: tokio::sync::Mutex<Option<(String, Instant)>>,
+    rest: RestClient,
 }
 
 impl std::fmt::Debug for EntraReader {
@@ -166,146 +137,52 @@ const USER_SELECT: &str = "id,userPrincipalName,displayName,mail,accountEnabled"
 
 impl EntraReader {
     pub fn new(settings: EntraSettings) -> Result<Self, EntraError> {
-        let build = |b: reqwest::ClientBuilder| {
-            b.timeout(Duration::from_secs(30))
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .map_err(|e| EntraError::Malformed(format!("cannot build the HTTP client: {e}")))
+        let credentials = AppCredentials {
+            token_url: format!(
+                "{}/{}/oauth2/v2.0/token",
+                settings.login_url.trim_end_matches('/'),
+                settings.tenant
+            ),
+            client_id: settings.client_id.clone(),
+            client_secret: settings.client_secret.clone(),
+            scope: Some(GRAPH_SCOPE.into()),
         };
         Ok(Self {
-            http: build(reqwest::Client::builder())?,
-            oauth: build(oauth2::reqwest::Client::builder())?,
+            rest: RestClient::new(credentials, settings.attempts).map_err(EntraError::Malformed)?,
             settings,
-            token: tokio::sync::Mutex::new(None),
         })
-    }
-
-    /// An app token, fetched again five minutes before it expires.
-    async fn token(&self) -> Result<String, EntraError> {
-        let mut cached = self.token.lock().await;
-        if let Some((token, until)) = cached.as_ref()
-            && Instant::now() + Duration::from_secs(300) < *until
-        {
-            return Ok(token.clone());
-        }
-        let token_url = format!(
-            "{}/{}/oauth2/v2.0/token",
-            self.settings.login_url.trim_end_matches('/'),
-            self.settings.tenant
-        );
-        let client = BasicClient::new(ClientId::new(self.settings.client_id.clone()))
-            .set_client_secret(ClientSecret::new(self.settings.client_secret.clone()))
-            .set_token_uri(
-                TokenUrl::new(token_url).map_err(|e| EntraError::Credentials(e.to_string()))?,
-            );
-        let response = client
-            .exchange_client_credentials()
-            .add_scope(Scope::new(GRAPH_SCOPE.into()))
-            .request_async(&self.oauth)
-            .await
-            .map_err(|e| match e {
-                // The identity platform answered with an OAuth error: the credentials are wrong.
-                oauth2::RequestTokenError::ServerResponse(_) => {
-                    EntraError::Credentials(oauth_error(&e))
-                }
-                // No answer, or not an OAuth one (an outage page, a 5xx): try again later.
-                other => EntraError::Unavailable {
-                    what: "the token endpoint".into(),
-                    attempts: 1,
-                    last: other.to_string(),
-                },
-            })?;
-        let secret = response.access_token().secret().clone();
-        let lifetime = response.expires_in().unwrap_or(Duration::from_secs(3599));
-        *cached = Some((secret.clone(), Instant::now() + lifetime));
-        Ok(secret)
     }
 
     /// One Graph GET (absolute URL), retried; `what` and `needs` name it in errors.
     async fn get(&self, url: &str, what: &str, needs: &'static str) -> Result<Value, EntraError> {
-        let attempt = || async {
-            let token = self.token().await.map_err(|e| match e {
-                EntraError::Unavailable { last, .. } => Attempt::Transient(last),
-                other => Attempt::Final(other),
-            })?;
-            let response = self
-                .http
-                .get(url)
-                .bearer_auth(token)
-                .send()
-                .await
-                .map_err(|e| Attempt::Transient(e.to_string()))?;
-            let status = response.status();
-            let retry_after = response
-                .headers()
-                .get("retry-after")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
-            let body = response
-                .text()
-                .await
-                .map_err(|e| Attempt::Transient(e.to_string()))?;
-            if status.is_success() {
-                return serde_json::from_str::<Value>(&body)
-                    .map_err(|e| Attempt::Final(EntraError::Malformed(format!("{what}: {e}"))));
-            }
-            let (code, message) = serde_json::from_str::<GraphErrorBody>(&body)
-                .map(|b| (b.error.code, b.error.message))
-                .unwrap_or_else(|_| (String::new(), body.chars().take(200).collect()));
-            Err(match status.as_u16() {
-                429 | 503 | 504 => Attempt::Throttled {
-                    retry_after,
-                    detail: format!("HTTP {status} {code}"),
-                },
-                500..=599 => Attempt::Transient(format!("HTTP {status} {code}: {message}")),
-                401 => {
-                    // A token Entra no longer accepts: drop it so the next try gets another.
-                    self.token.lock().await.take();
-                    Attempt::Transient(format!("HTTP 401 {code}: {message}"))
-                }
-                403 => Attempt::Final(EntraError::Permission {
-                    what: what.to_string(),
-                    message,
-                    needs,
-                }),
-                s => Attempt::Final(EntraError::Call {
-                    what: what.to_string(),
-                    status: s,
-                    code,
-                    message,
-                }),
-            })
-        };
-        let attempts = self.settings.attempts.max(1);
-        attempt
-            .retry(
-                ExponentialBuilder::default()
-                    .with_min_delay(Duration::from_millis(200))
-                    .with_max_delay(Duration::from_secs(30))
-                    .with_max_times(attempts - 1)
-                    .with_jitter(),
-            )
-            .sleep(tokio::time::sleep)
-            .when(Attempt::retryable)
-            .adjust(|e, backoff| match e {
-                Attempt::Throttled {
-                    retry_after: Some(wait),
-                    ..
-                } => Some(*wait),
-                _ => backoff,
-            })
-            .await
-            .map_err(|e| match e {
-                Attempt::Final(e) => e,
-                Attempt::Throttled { detail: last, .. } | Attempt::Transient(last) => {
-                    EntraError::Unavailable {
+        self.rest.get(url).await.map_err(|f| match f {
+            Failure::Answered { status, body } => {
+                let (code, message) = serde_json::from_str::<GraphErrorBody>(&body)
+                    .map(|b| (b.error.code, b.error.message))
+                    .unwrap_or_else(|_| (String::new(), body.chars().take(200).collect()));
+                if status == 403 {
+                    EntraError::Permission {
                         what: what.to_string(),
-                        attempts,
-                        last,
+                        message,
+                        needs,
+                    }
+                } else {
+                    EntraError::Call {
+                        what: what.to_string(),
+                        status,
+                        code,
+                        message,
                     }
                 }
-            })
+            }
+            Failure::Unavailable { attempts, last } => EntraError::Unavailable {
+                what: what.to_string(),
+                attempts,
+                last,
+            },
+            Failure::Credentials(reason) => EntraError::Credentials(reason),
+            Failure::Malformed(e) => EntraError::Malformed(format!("{what}: {e}")),
+        })
     }
 
     /// Every item of a collection, following `@odata.nextLink`.
@@ -416,7 +293,7 @@ impl EntraReader {
                 users.push(ScopeUser {
                     idp_id: id.clone(),
                     user_name: str_of(u, "userPrincipalName"),
-                    display_name: str_of(u, "displayName"),
+                    display_name: Some(str_of(u, "displayName")),
                     email: u.get("mail").and_then(Value::as_str).map(str::to_string),
                     enabled: u
                         .get("accountEnabled")
@@ -453,6 +330,8 @@ impl EntraReader {
 }
 
 impl IdpScopeSource for EntraReader {
+    type Error = EntraError;
+
     /// The users and groups in the app's provisioning scope (assigned users, assigned groups
     /// and their user members, each user once). Cancelling stops the read where it is.
     async fn read_scope(&self, cancel: &CancellationToken) -> Result<IdpScope, EntraError> {
@@ -460,28 +339,5 @@ impl IdpScopeSource for EntraReader {
             () = cancel.cancelled() => Err(EntraError::Cancelled),
             scope = self.read() => scope,
         }
-    }
-}
-
-fn str_of(v: &Value, key: &str) -> String {
-    v.get(key)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string()
-}
-
-/// The identity platform's words for a refused token request.
-fn oauth_error<RE: std::error::Error + 'static>(
-    e: &oauth2::RequestTokenError<RE, oauth2::basic::BasicErrorResponse>,
-) -> String {
-    match e {
-        oauth2::RequestTokenError::ServerResponse(r) => format!(
-            "{}{}",
-            r.error(),
-            r.error_description()
-                .map(|d| format!(": {}", d.lines().next().unwrap_or_default()))
-                .unwrap_or_default()
-        ),
-        other => other.to_string(),
     }
 }

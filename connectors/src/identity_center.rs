@@ -26,7 +26,7 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use domain::snapshot::{
-    Assignment, Group, PrincipalKind, Snapshot, SnapshotError, User, UserStatus,
+    Assignment, Focus, Group, PrincipalKind, Snapshot, SnapshotError, User, UserStatus,
 };
 use futures_util::{StreamExt, TryStreamExt};
 use tokio_util::sync::CancellationToken;
@@ -128,6 +128,13 @@ pub struct Read {
 pub trait IdentityCenterSource {
     fn read(
         &self,
+        cancel: &CancellationToken,
+    ) -> impl Future<Output = Result<Read, ReadError>> + Send;
+    /// A focused read: only the seat product's assignments and its assigned groups' members,
+    /// laid over `current` (see [`Snapshot::refocused`]).
+    fn read_focused(
+        &self,
+        current: &Snapshot,
         cancel: &CancellationToken,
     ) -> impl Future<Output = Result<Read, ReadError>> + Send;
     fn progress(&self) -> ProgressView;
@@ -475,6 +482,145 @@ impl Reader {
     }
 }
 
+impl Reader {
+    /// A user by id, or None when Identity Center has none (deleted since it was referenced).
+    async fn describe_user(&self, store: &str, id: &str) -> Result<Option<User>, ReadError> {
+        // DescribeUser has its own quota; pacing it with ListUsers' keeps it under it too.
+        let (client, pace) = &self.list_users;
+        pace.turn().await;
+        match client
+            .describe_user()
+            .identity_store_id(store)
+            .user_id(id)
+            .send()
+            .await
+        {
+            Ok(u) => Ok(Some(user_from(UserParts {
+                id: u.user_id(),
+                user_name: u.user_name(),
+                display_name: u.display_name(),
+                name: u.name(),
+                emails: u.emails(),
+                status: u.user_status(),
+                external_ids: u.external_ids(),
+            }))),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(call_error("DescribeUser", e)),
+        }
+    }
+
+    /// A group by id, or None when Identity Center has none.
+    async fn describe_group(&self, store: &str, id: &str) -> Result<Option<Group>, ReadError> {
+        let (client, pace) = &self.list_groups;
+        pace.turn().await;
+        match client
+            .describe_group()
+            .identity_store_id(store)
+            .group_id(id)
+            .send()
+            .await
+        {
+            Ok(g) => Ok(Some(Group {
+                id: g.group_id().to_string(),
+                display_name: g.display_name().unwrap_or_default().to_string(),
+                external_id: g.external_ids().first().map(|e| e.id().to_string()),
+            })),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(call_error("DescribeGroup", e)),
+        }
+    }
+
+    /// What decides seats, laid over `current`: the seat product's assignments and the members
+    /// of each assigned group; users and groups met that `current` lacks are described one by
+    /// one. An assigned group that no longer exists keeps its (dangling) assignment.
+    async fn read_focus(&self, current: &Snapshot) -> Result<Read, ReadError> {
+        self.progress.set_phase("instance");
+        let instance = self.instance().await?;
+        self.progress.set_phase("application");
+        let application = self.application(&instance).await?;
+        let store = instance.identity_store_id.as_str();
+        self.progress.set_phase("assignments");
+        let assignments = self.assignments(application.as_ref()).await?;
+        self.progress.set_phase("seat groups");
+        let concurrency = self.settings.concurrency.max(1);
+        let assigned = |kind: PrincipalKind| {
+            assignments
+                .iter()
+                .filter(move |a| a.kind == kind)
+                .map(|a| a.principal_id.clone())
+        };
+        let mut new_groups = Vec::new();
+        let mut groups = Vec::new();
+        for id in assigned(PrincipalKind::Group) {
+            if current.group(&id).is_some() {
+                groups.push(id);
+            } else if let Some(g) = self.describe_group(store, &id).await? {
+                groups.push(id);
+                new_groups.push(g);
+            }
+        }
+        let interner = Mutex::new(HashMap::<String, u32>::new());
+        let interner_ref = &interner;
+        let read: Vec<(String, Vec<u32>)> = futures_util::stream::iter(groups)
+            .map(|id| async move {
+                let members = self.members(store, &id, interner_ref).await?;
+                Ok::<_, ReadError>((id, members))
+            })
+            .buffer_unordered(concurrency)
+            .try_collect()
+            .await?;
+        let interned = interner
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut names = vec![String::new(); interned.len()];
+        for (id, n) in interned {
+            names[n as usize] = id;
+        }
+        let mut unknown: Vec<String> = names
+            .iter()
+            .cloned()
+            .chain(assigned(PrincipalKind::User))
+            .filter(|id| current.user(id).is_none())
+            .collect();
+        unknown.sort_unstable();
+        unknown.dedup();
+        self.progress.set_phase("new users");
+        let new_users: Vec<User> = futures_util::stream::iter(unknown)
+            .map(|id| async move { self.describe_user(store, &id).await })
+            .buffer_unordered(concurrency)
+            .try_filter_map(|u| async move { Ok(u) })
+            .try_collect()
+            .await?;
+        let members = read
+            .into_iter()
+            .map(|(g, ms)| (g, ms.iter().map(|&n| names[n as usize].clone()).collect()))
+            .collect();
+        self.progress.set_phase("assembling");
+        let snapshot = current.refocused(Focus {
+            new_users,
+            new_groups,
+            members,
+            assignments,
+        })?;
+        self.progress.set_phase("done");
+        Ok(Read {
+            instance,
+            application,
+            snapshot,
+        })
+    }
+}
+
 /// The snapshot from what was read: groups sorted by id with memberships by group position and
 /// interned member number. Every member must be among the users read.
 fn assemble(
@@ -515,51 +661,93 @@ fn assemble(
 }
 
 fn user_of(u: &aws_sdk_identitystore::types::User) -> User {
+    user_from(UserParts {
+        id: u.user_id(),
+        user_name: u.user_name(),
+        display_name: u.display_name(),
+        name: u.name(),
+        emails: u.emails(),
+        status: u.user_status(),
+        external_ids: u.external_ids(),
+    })
+}
+
+/// The fields of a user as ListUsers and DescribeUser give them.
+struct UserParts<'a> {
+    id: &'a str,
+    user_name: Option<&'a str>,
+    display_name: Option<&'a str>,
+    name: Option<&'a aws_sdk_identitystore::types::Name>,
+    emails: &'a [aws_sdk_identitystore::types::Email],
+    status: Option<&'a aws_sdk_identitystore::types::UserStatus>,
+    external_ids: &'a [aws_sdk_identitystore::types::ExternalId],
+}
+
+fn user_from(u: UserParts<'_>) -> User {
     let email = u
-        .emails()
+        .emails
         .iter()
         .find(|e| e.primary())
-        .or_else(|| u.emails().first())
+        .or_else(|| u.emails.first())
         .and_then(|e| e.value())
         .map(str::to_string);
     User {
-        id: u.user_id().to_string(),
-        user_name: u.user_name().unwrap_or_default().to_string(),
-        display_name: u.display_name().unwrap_or_default().to_string(),
+        id: u.id.to_string(),
+        user_name: u.user_name.unwrap_or_default().to_string(),
+        display_name: u.display_name.unwrap_or_default().to_string(),
         given_name: u
-            .name()
+            .name
             .and_then(|n| n.given_name())
             .unwrap_or_default()
             .to_string(),
         family_name: u
-            .name()
+            .name
             .and_then(|n| n.family_name())
             .unwrap_or_default()
             .to_string(),
         email,
-        status: match u.user_status() {
+        status: match u.status {
             Some(aws_sdk_identitystore::types::UserStatus::Disabled) => UserStatus::Disabled,
             _ => UserStatus::Enabled,
         },
-        external_id: u.external_ids().first().map(|e| e.id().to_string()),
+        external_id: u.external_ids.first().map(|e| e.id().to_string()),
     }
 }
 
-impl IdentityCenterSource for Reader {
-    async fn read(&self, cancel: &CancellationToken) -> Result<Read, ReadError> {
+impl Reader {
+    /// Runs one read from a fresh progress until it ends or `cancel` fires.
+    async fn cancellable(
+        &self,
+        cancel: &CancellationToken,
+        read: impl Future<Output = Result<Read, ReadError>>,
+    ) -> Result<Read, ReadError> {
         self.progress.reset();
         tokio::select! {
             () = cancel.cancelled() => {
                 self.progress.set_phase("cancelled");
                 Err(ReadError::Cancelled)
             }
-            read = self.read_all() => {
+            read = read => {
                 if read.is_err() {
                     self.progress.set_phase("failed");
                 }
                 read
             }
         }
+    }
+}
+
+impl IdentityCenterSource for Reader {
+    async fn read(&self, cancel: &CancellationToken) -> Result<Read, ReadError> {
+        self.cancellable(cancel, self.read_all()).await
+    }
+
+    async fn read_focused(
+        &self,
+        current: &Snapshot,
+        cancel: &CancellationToken,
+    ) -> Result<Read, ReadError> {
+        self.cancellable(cancel, self.read_focus(current)).await
     }
 
     fn progress(&self) -> ProgressView {

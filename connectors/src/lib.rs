@@ -9,6 +9,10 @@
 //! - [`entra`]: reads Entra ID's provisioning scope for the Identity Center app (Microsoft
 //!   Graph over reqwest, app token from the client-credentials grant) into a
 //!   [`domain::drift::IdpScope`].
+//! - [`pingone`]: reads PingOne's propagation scope for Identity Center (the rule's
+//!   populations and groups, attributes through the rule's mappings) over the Platform API.
+//! - [`scope`]: the trait both IdP readers implement, and the deployment's reader.
+//! - [`rest`]: what the IdP readers share: the app token and retried JSON GETs.
 //! - [`oidc`]: signs people in with the organisation's IdP (OpenID Connect relying party).
 //! - [`pace`]: keeps one API at its quota, slowing down when the service throttles.
 //! - [`progress`]: what a read has done so far, for a progress bar.
@@ -17,4 +21,7 @@ pub mod entra;
 pub mod identity_center;
 pub mod oidc;
 pub mod pace;
+pub mod pingone;
 pub mod progress;
+pub mod rest;
+pub mod scope;

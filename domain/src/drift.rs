@@ -19,7 +19,9 @@ use crate::snapshot::{Origin, Snapshot, User, UserStatus};
 pub struct ScopeUser {
     pub idp_id: String,
     pub user_name: String,
-    pub display_name: String,
+    /// `None` when the IdP maps no display name (PingOne without the seeds' Username →
+    /// displayName mapping): then it is not compared.
+    pub display_name: Option<String>,
     pub email: Option<String>,
     pub enabled: bool,
 }
@@ -175,14 +177,16 @@ pub fn drift(ic: &Snapshot, scope: &IdpScope) -> Vec<Drift> {
                     &s.user_name,
                     &user.user_name,
                 );
-                compare(
-                    &mut mismatches,
-                    user,
-                    s,
-                    Attribute::DisplayName,
-                    &s.display_name,
-                    &user.display_name,
-                );
+                if let Some(display_name) = &s.display_name {
+                    compare(
+                        &mut mismatches,
+                        user,
+                        s,
+                        Attribute::DisplayName,
+                        display_name,
+                        &user.display_name,
+                    );
+                }
                 compare(
                     &mut mismatches,
                     user,
@@ -275,6 +279,9 @@ pub fn drift(ic: &Snapshot, scope: &IdpScope) -> Vec<Drift> {
 
     // Memberships of matched groups: expected (IdP members that exist in Identity Center)
     // against actual, both as sorted positions walked side by side.
+    // In Identity Center's group order, so the findings do not depend on the order the IdP's
+    // groups were read in.
+    group_pairs.sort_unstable_by_key(|&(_, at)| at);
     let mut expected: Vec<u32> = Vec::new();
     for (g, at) in group_pairs {
         let group_id = &ic.groups()[at as usize].id;
@@ -356,7 +363,7 @@ mod tests {
         ScopeUser {
             idp_id: format!("idp-{id}"),
             user_name: name.into(),
-            display_name: name.into(),
+            display_name: Some(name.into()),
             email: Some(format!("{name}@example.com")),
             enabled: true,
         }
@@ -380,6 +387,32 @@ mod tests {
             }],
         };
         assert_eq!(drift(&ic, &scope), []);
+    }
+
+    #[test]
+    fn a_display_name_the_idp_does_not_map_is_not_compared() {
+        let mut renamed = user("u1", "ann");
+        renamed.display_name = "Ann Example".into();
+        let ic = Snapshot::build(vec![renamed], vec![], [], vec![]).unwrap();
+        let mut unmapped = scope_user("u1", "ann");
+        unmapped.display_name = None;
+        let scope = IdpScope {
+            users: vec![unmapped.clone()],
+            groups: vec![],
+        };
+        assert_eq!(drift(&ic, &scope), []);
+        unmapped.display_name = Some("ann".into());
+        let scope = IdpScope {
+            users: vec![unmapped],
+            groups: vec![],
+        };
+        assert!(matches!(
+            drift(&ic, &scope).as_slice(),
+            [Drift::UserMismatch {
+                attribute: Attribute::DisplayName,
+                ..
+            }]
+        ));
     }
 
     #[test]

@@ -92,6 +92,19 @@ pub enum SnapshotError {
     NotSorted(&'static str),
 }
 
+/// What a focused read saw (the seat product's assignments and the members of its assigned
+/// groups), to lay over a full snapshot with [`Snapshot::refocused`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Focus {
+    /// Users met (as members or assigned) that the snapshot did not hold.
+    pub new_users: Vec<User>,
+    /// Assigned groups the snapshot did not hold.
+    pub new_groups: Vec<Group>,
+    /// (group id, member user ids) for each group read.
+    pub members: Vec<(String, Vec<String>)>,
+    pub assignments: Vec<Assignment>,
+}
+
 /// What Identity Center held at one moment. Build it with [`Snapshot::build`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Snapshot {
@@ -248,6 +261,37 @@ impl Snapshot {
             .map(|&(_, u)| u)
     }
 
+    /// This snapshot with what a focused read saw: the given groups' members replaced, the
+    /// assignments replaced, and users and groups it met that were not known yet added. Everything
+    /// else (other groups' members, attributes of known users) stays as it was. A member that is
+    /// neither known nor among the new users is an error, as in [`Snapshot::build`].
+    pub fn refocused(&self, focus: Focus) -> Result<Snapshot, SnapshotError> {
+        let Focus {
+            new_users,
+            new_groups,
+            members,
+            assignments,
+        } = focus;
+        let mut users = self.users.clone();
+        users.extend(new_users.into_iter().filter(|u| self.user(&u.id).is_none()));
+        let mut groups = self.groups.clone();
+        groups.extend(
+            new_groups
+                .into_iter()
+                .filter(|g| self.group(&g.id).is_none()),
+        );
+        let replaced: FxHashMap<&str, ()> = members.iter().map(|(g, _)| (g.as_str(), ())).collect();
+        let kept = self
+            .memberships()
+            .filter(|(g, _)| !replaced.contains_key(g.id.as_str()))
+            .map(|(g, u)| (g.id.as_str(), u.id.as_str()));
+        let seen = members
+            .iter()
+            .flat_map(|(g, us)| us.iter().map(move |u| (g.as_str(), u.as_str())));
+        let memberships: Vec<(&str, &str)> = kept.chain(seen).collect();
+        Snapshot::build(users, groups, memberships, assignments)
+    }
+
     /// The members of a group, sorted by user id; empty for an unknown group.
     pub fn members_of(&self, group_id: &str) -> Vec<&User> {
         self.group_position(group_id)
@@ -364,6 +408,52 @@ pub(crate) mod tests {
             .is_err(),
             "positions must be in range"
         );
+    }
+
+    #[test]
+    fn a_focused_read_replaces_only_the_groups_it_read() {
+        let assigned = Assignment {
+            kind: PrincipalKind::Group,
+            principal_id: "gq".into(),
+        };
+        let before = Snapshot::build(
+            vec![user("u1", "a"), user("u2", "b")],
+            vec![group("gq", "q"), group("gx", "other")],
+            [("gq", "u1"), ("gx", "u1"), ("gx", "u2")],
+            vec![assigned.clone()],
+        )
+        .unwrap();
+        let direct = Assignment {
+            kind: PrincipalKind::User,
+            principal_id: "u3".into(),
+        };
+        let after = before
+            .refocused(Focus {
+                new_users: vec![user("u3", "c"), user("u1", "renamed")],
+                new_groups: vec![],
+                members: vec![("gq".into(), vec!["u2".into(), "u3".into()])],
+                assignments: vec![assigned, direct.clone()],
+            })
+            .unwrap();
+        let ids =
+            |g: &str| -> Vec<String> { after.members_of(g).iter().map(|u| u.id.clone()).collect() };
+        assert_eq!(ids("gq"), ["u2", "u3"], "the group read is replaced");
+        assert_eq!(ids("gx"), ["u1", "u2"], "other groups stay");
+        assert_eq!(after.users().len(), 3);
+        assert_eq!(
+            after.user("u1").unwrap().user_name,
+            "a",
+            "a known user keeps the attributes of the full read"
+        );
+        assert!(after.assignments().contains(&direct));
+
+        let err = before
+            .refocused(Focus {
+                members: vec![("gq".into(), vec!["u9".into()])],
+                ..Focus::default()
+            })
+            .unwrap_err();
+        assert!(matches!(err, SnapshotError::UnknownMember { .. }));
     }
 
     #[test]

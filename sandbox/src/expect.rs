@@ -70,7 +70,7 @@ pub fn scope_of(org: &Organisation) -> IdpScope {
             .map(|p| ScopeUser {
                 idp_id: p.idp_id.clone(),
                 user_name: p.user_name.clone(),
-                display_name: format!("{} {}", p.given_name, p.family_name),
+                display_name: Some(format!("{} {}", p.given_name, p.family_name)),
                 email: Some(p.email.clone()),
                 enabled: p.enabled,
             })
@@ -86,6 +86,34 @@ pub fn scope_of(org: &Organisation) -> IdpScope {
                     .iter()
                     .map(|&m| org.people[m].idp_id.clone())
                     .collect(),
+            })
+            .collect(),
+    }
+}
+
+/// PingOne's provisioning scope: what the environment's propagation rule sends (its
+/// populations' users with the mapped attributes, its groups with their in-scope members).
+pub fn pingone_scope_of(env: &crate::pingone::environment::Environment) -> IdpScope {
+    let plan = env.plan();
+    IdpScope {
+        users: plan
+            .users
+            .into_iter()
+            .map(|(idp_id, a)| ScopeUser {
+                idp_id,
+                user_name: a.user_name,
+                display_name: a.display_name,
+                email: a.email,
+                enabled: a.active,
+            })
+            .collect(),
+        groups: plan
+            .groups
+            .into_iter()
+            .map(|(idp_id, display_name, members)| ScopeGroup {
+                idp_id,
+                display_name,
+                members,
             })
             .collect(),
     }

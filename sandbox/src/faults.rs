@@ -34,6 +34,9 @@ pub struct FaultPlan {
     /// Share of requests (0.0–1.0) that fail with `error`.
     pub error_rate: f64,
     pub error: FaultKind,
+    /// Failing requests get a throttle, an internal error or a dropped connection, one third
+    /// each (`error` is then ignored).
+    pub mixed: bool,
     /// Every request fails with 503 Service Unavailable.
     pub outage: bool,
 }
@@ -120,14 +123,23 @@ impl Faults {
                 .lock()
                 .map(|mut rng| rng.random_bool(plan.error_rate))
                 .unwrap_or(false);
-        (
-            latency,
-            if fails {
-                Verdict::Fail(plan.error)
-            } else {
-                Verdict::Serve
-            },
-        )
+        if !fails {
+            return (latency, Verdict::Serve);
+        }
+        let kind = if plan.mixed {
+            const KINDS: [FaultKind; 3] = [
+                FaultKind::Throttle,
+                FaultKind::InternalError,
+                FaultKind::DropConnection,
+            ];
+            self.rng
+                .lock()
+                .map(|mut rng| KINDS[rng.random_range(0..KINDS.len())])
+                .unwrap_or(plan.error)
+        } else {
+            plan.error
+        };
+        (latency, Verdict::Fail(kind))
     }
 }
 

@@ -97,6 +97,7 @@ async fn execute(command: Command, config: Config) -> Result<(), StartupError> {
             };
             let config = Config {
                 auth: startup::demo_auth(&config, &sandbox.sign_in),
+                idp: startup::demo_idp(&sandbox),
                 ..config
             };
             let outcome = startup::serve(&config, "demo", Some(identity_center), |addr, _store| {
@@ -134,8 +135,10 @@ async fn execute(command: Command, config: Config) -> Result<(), StartupError> {
         Command::CheckConfig => {
             let mut shown = config.clone();
             shown.database.url = store::redact_url(&shown.database.url);
-            if !shown.auth.client_secret.is_empty() {
-                shown.auth.client_secret = "(set; not shown)".into();
+            for secret in [&mut shown.auth.client_secret, &mut shown.idp.client_secret] {
+                if !secret.is_empty() {
+                    *secret = "(set; not shown)".into();
+                }
             }
             match config_json(&shown) {
                 Ok(text) => print!("{text}"),

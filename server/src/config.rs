@@ -24,6 +24,56 @@ pub struct Config {
     pub identity_center: IdentityCenterSection,
     pub sandbox: SandboxSection,
     pub auth: AuthSection,
+    pub idp: IdpSection,
+}
+
+/// The IdP whose provisioning scope is compared with Identity Center (drift), read beside each
+/// full refresh. `tessera demo` fills it in for the sandbox. Its `Debug` hides the secret.
+#[derive(Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IdpSection {
+    /// `entra`, `pingone`, or empty for none (no drift then).
+    pub kind: String,
+    /// Entra ID: the directory (tenant) id.
+    pub tenant: String,
+    /// PingOne: the environment id.
+    pub environment_id: String,
+    /// The app that reads the directory (Entra: an app registration with User.Read.All,
+    /// GroupMember.Read.All, Application.Read.All; PingOne: a worker app with Environment Admin
+    /// or Identity Data Read Only + propagation read).
+    pub client_id: String,
+    /// Give it in the environment (`TESSERA_IDP__CLIENT_SECRET`), not in a file.
+    pub client_secret: String,
+    /// Entra ID: the enterprise app's display name (default "AWS IAM Identity Center").
+    pub app_display_name: String,
+    /// PingOne: the propagation rule to read, when several send users to SCIM stores.
+    pub rule_id: String,
+    /// Other base URLs than the public ones (national clouds, PingOne's other regions, the
+    /// sandbox): Entra `login_url`, `graph_url`; PingOne `auth_url`, `api_url`.
+    pub login_url: String,
+    pub graph_url: String,
+    pub auth_url: String,
+    pub api_url: String,
+}
+
+impl std::fmt::Debug for IdpSection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdpSection")
+            .field("kind", &self.kind)
+            .field("tenant", &self.tenant)
+            .field("environment_id", &self.environment_id)
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &if self.client_secret.is_empty() {
+                    ""
+                } else {
+                    "(set; not shown)"
+                },
+            )
+            .field("rule_id", &self.rule_id)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Sign-in with the organisation's IdP over OpenID Connect, and how its claims give Tessera's
@@ -95,6 +145,9 @@ pub struct IdentityCenterSection {
     pub endpoint_url: String,
     /// Seconds between full refreshes.
     pub refresh_every_secs: u64,
+    /// Seconds between focused refreshes (the seat product's assignments and its groups'
+    /// members only), so seat changes show within this time; 0 for none.
+    pub focused_every_secs: u64,
     /// Largest share (0–1) of users, groups or memberships one refresh may remove before it is
     /// held for an admin to confirm.
     pub fuse_max_removed_share: f64,
@@ -111,6 +164,7 @@ impl Default for IdentityCenterSection {
             region: "us-east-1".to_string(),
             endpoint_url: String::new(),
             refresh_every_secs: 3600,
+            focused_every_secs: 60,
             fuse_max_removed_share: 0.10,
             identitystore_per_second: 20,
             ssoadmin_per_second: 20,
@@ -303,6 +357,14 @@ impl Config {
                 reason: "must be between 60 seconds and a week".into(),
             });
         }
+        if ic.focused_every_secs != 0 && !(10..=24 * 3600).contains(&ic.focused_every_secs) {
+            return Err(ConfigError::BadValue {
+                key: "identity_center.focused_every_secs",
+                value: ic.focused_every_secs.to_string(),
+                reason: "must be 0 (none) or between 10 seconds and a day".into(),
+            });
+        }
+        self.validate_idp()?;
         for (key, value) in [
             (
                 "identity_center.identitystore_per_second",
@@ -375,6 +437,62 @@ impl Config {
                 value: self.log.level.clone(),
                 reason: format!("not a log filter ({e}); use e.g. info, debug or tessera=debug"),
             });
+        }
+        Ok(())
+    }
+
+    fn validate_idp(&self) -> Result<(), ConfigError> {
+        let idp = &self.idp;
+        let needed: &[(&'static str, &str)] = match idp.kind.as_str() {
+            "" => return Ok(()),
+            "entra" => &[
+                ("idp.tenant", &idp.tenant),
+                ("idp.client_id", &idp.client_id),
+                ("idp.client_secret", &idp.client_secret),
+            ],
+            "pingone" => &[
+                ("idp.environment_id", &idp.environment_id),
+                ("idp.client_id", &idp.client_id),
+                ("idp.client_secret", &idp.client_secret),
+            ],
+            other => {
+                return Err(ConfigError::BadValue {
+                    key: "idp.kind",
+                    value: other.to_string(),
+                    reason: "must be entra, pingone, or empty for none".into(),
+                });
+            }
+        };
+        for (key, value) in needed {
+            if value.trim().is_empty() {
+                return Err(ConfigError::BadValue {
+                    key,
+                    value: String::new(),
+                    reason: format!(
+                        "is needed to read the {} scope (the secret goes in TESSERA_IDP__CLIENT_SECRET)",
+                        idp.kind
+                    ),
+                });
+            }
+        }
+        for (key, value) in [
+            ("idp.login_url", &idp.login_url),
+            ("idp.graph_url", &idp.graph_url),
+            ("idp.auth_url", &idp.auth_url),
+            ("idp.api_url", &idp.api_url),
+        ] {
+            if !value.is_empty()
+                && url::Url::parse(value)
+                    .ok()
+                    .filter(|u| matches!(u.scheme(), "http" | "https"))
+                    .is_none()
+            {
+                return Err(ConfigError::BadValue {
+                    key,
+                    value: value.clone(),
+                    reason: "must be an http(s) URL".into(),
+                });
+            }
         }
         Ok(())
     }

@@ -1,16 +1,22 @@
-//! The refresh job: read Identity Center, compare with the current snapshot, then apply the
-//! changes, hold them (the mass-deletion fuse) or record why nothing changed. One refresh at a
-//! time per process; on a schedule and on demand; cancellable.
+//! The refresh job: read Identity Center (and, beside it, the IdP's provisioning scope), compare
+//! with the current snapshot, then apply the changes, hold them (the mass-deletion fuse) or record
+//! why nothing changed; compute drift from the scope and keep it. A full refresh reads everything;
+//! a focused one reads only what decides seats (the seat product's assignments and its groups'
+//! members). One refresh at a time per process and across replicas (a lease, renewed while the
+//! refresh runs); on a schedule and on demand; cancellable.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use connectors::identity_center::{IdentityCenterSource, ReadError};
+use connectors::identity_center::{IdentityCenterSource, Read, ReadError};
 use connectors::progress::ProgressView;
+use connectors::scope::{IdpReader, IdpScopeSource, ScopeError};
 use domain::changes::diff;
+use domain::drift::IdpScope;
 use domain::fuse::{self, FuseLimit};
-use store::{Outcome, Refresh, Store, StoreError};
+use domain::snapshot::Snapshot;
+use store::{Outcome, Refresh, RefreshKind, ScopeOutcome, ScopeRead, Store, StoreError};
 use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, thiserror::Error)]
@@ -23,15 +29,24 @@ pub enum RefreshError {
     Store(#[from] StoreError),
 }
 
-/// Runs refreshes from one source into one store.
+/// Runs refreshes from one Identity Center source (and optionally one IdP) into one store.
 pub struct Refresher<S> {
     store: Store,
     /// This process's name in the refresh lease.
     holder: String,
     source: S,
+    idp: Option<IdpReader>,
     fuse: FuseLimit,
+    lease_ttl: chrono::Duration,
     running: tokio::sync::Mutex<()>,
     cancel: Mutex<Option<CancellationToken>>,
+}
+
+/// The IdP side of a full refresh: when the read started and ended, and what it gave.
+struct ScopeOutcomeOf {
+    started_at: DateTime<Utc>,
+    finished_at: DateTime<Utc>,
+    result: Result<IdpScope, ScopeError>,
 }
 
 impl<S: IdentityCenterSource + Sync> Refresher<S> {
@@ -40,10 +55,25 @@ impl<S: IdentityCenterSource + Sync> Refresher<S> {
             store,
             holder: uuid::Uuid::new_v4().to_string(),
             source,
+            idp: None,
             fuse,
+            lease_ttl: LEASE_TTL,
             running: tokio::sync::Mutex::new(()),
             cancel: Mutex::new(None),
         }
+    }
+
+    /// Reads the IdP's provisioning scope beside each full refresh and keeps the drift.
+    pub fn with_idp(mut self, idp: IdpReader) -> Self {
+        self.idp = Some(idp);
+        self
+    }
+
+    /// How long the lease lasts without renewal (renewed every third of it while a refresh
+    /// runs). Thirty minutes unless changed.
+    pub fn with_lease_ttl(mut self, ttl: chrono::Duration) -> Self {
+        self.lease_ttl = ttl;
+        self
     }
 
     /// What the running (or last) read has done.
@@ -60,10 +90,29 @@ impl<S: IdentityCenterSource + Sync> Refresher<S> {
             .is_some()
     }
 
-    /// One full refresh. `now` gives the times recorded (the sandbox clock in tests). One runs at
-    /// a time in this process, and one at a time across replicas sharing the database (a lease).
+    /// One full refresh. `now` gives the times recorded (the sandbox clock in tests).
     pub async fn refresh_once(
         &self,
+        now: impl Fn() -> DateTime<Utc>,
+    ) -> Result<Refresh, RefreshError> {
+        self.refresh(RefreshKind::Full, now).await
+    }
+
+    /// One focused refresh: only the seat product's assignments and its groups' members. Before
+    /// the first full refresh there is nothing to focus on, so it is a full one.
+    pub async fn refresh_focused(
+        &self,
+        now: impl Fn() -> DateTime<Utc>,
+    ) -> Result<Refresh, RefreshError> {
+        self.refresh(RefreshKind::Focused, now).await
+    }
+
+    /// One refresh of `kind`. One runs at a time in this process, and one at a time across
+    /// replicas sharing the database: a lease, renewed while the refresh runs; if another
+    /// replica took it meanwhile (this one stalled past its expiry), the refresh is cancelled.
+    async fn refresh(
+        &self,
+        kind: RefreshKind,
         now: impl Fn() -> DateTime<Utc>,
     ) -> Result<Refresh, RefreshError> {
         let Ok(_only_one) = self.running.try_lock() else {
@@ -71,34 +120,99 @@ impl<S: IdentityCenterSource + Sync> Refresher<S> {
         };
         if !self
             .store
-            .try_lease(LEASE, &self.holder, now(), LEASE_TTL)
+            .try_lease(LEASE, &self.holder, now(), self.lease_ttl)
             .await?
         {
             return Err(RefreshError::RunningElsewhere);
         }
-        let outcome = self.refresh_holding_the_lease(&now).await;
+        let token = CancellationToken::new();
+        if let Ok(mut slot) = self.cancel.lock() {
+            *slot = Some(token.clone());
+        }
+        let renew = async {
+            let every = (self.lease_ttl / 3)
+                .to_std()
+                .unwrap_or(Duration::from_secs(60));
+            loop {
+                tokio::time::sleep(every).await;
+                match self
+                    .store
+                    .try_lease(LEASE, &self.holder, now(), self.lease_ttl)
+                    .await
+                {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::warn!(
+                            "the refresh lease was taken by another replica; cancelling this refresh"
+                        );
+                        token.cancel();
+                        return;
+                    }
+                    Err(e) => tracing::warn!(error = %e, "cannot renew the refresh lease"),
+                }
+            }
+        };
+        let refresh = self.refresh_holding_the_lease(kind, &token, &now);
+        tokio::pin!(refresh, renew);
+        let mut renewing = true;
+        // The renewal ends only when the lease is lost; the refresh then ends cancelled.
+        let outcome = loop {
+            tokio::select! {
+                outcome = &mut refresh => break outcome,
+                () = &mut renew, if renewing => renewing = false,
+            }
+        };
+        if let Ok(mut slot) = self.cancel.lock() {
+            *slot = None;
+        }
         if let Err(e) = self.store.release_lease(LEASE, &self.holder).await {
             tracing::warn!(error = %e, "cannot release the refresh lease; it expires on its own");
         }
         outcome
     }
 
+    async fn read_scope(
+        &self,
+        token: &CancellationToken,
+        now: &impl Fn() -> DateTime<Utc>,
+    ) -> Option<ScopeOutcomeOf> {
+        let idp = self.idp.as_ref()?;
+        let started_at = now();
+        let result = idp.read_scope(token).await;
+        Some(ScopeOutcomeOf {
+            started_at,
+            finished_at: now(),
+            result,
+        })
+    }
+
     async fn refresh_holding_the_lease(
         &self,
+        mut kind: RefreshKind,
+        token: &CancellationToken,
         now: &impl Fn() -> DateTime<Utc>,
     ) -> Result<Refresh, RefreshError> {
-        let token = CancellationToken::new();
-        if let Ok(mut slot) = self.cancel.lock() {
-            *slot = Some(token.clone());
-        }
         let started_at = now();
-        let read = self.source.read(&token).await;
-        if let Ok(mut slot) = self.cancel.lock() {
-            *slot = None;
+        let initial = self.store.current_taken_at().await?.is_none();
+        if initial {
+            kind = RefreshKind::Full;
         }
+        let (read, current, scope) = match kind {
+            RefreshKind::Full => {
+                let (read, scope) =
+                    tokio::join!(self.source.read(token), self.read_scope(token, now));
+                (read, None, scope)
+            }
+            RefreshKind::Focused => {
+                let current = self.store.current_snapshot().await?;
+                let read = self.source.read_focused(&current, token).await;
+                (read, Some(current), None)
+            }
+        };
         let progress = self.source.progress();
         let mut refresh = Refresh {
             id: uuid::Uuid::new_v4().to_string(),
+            kind,
             started_at,
             finished_at: now(),
             outcome: Outcome::Failed,
@@ -109,30 +223,56 @@ impl<S: IdentityCenterSource + Sync> Refresher<S> {
             groups: progress.groups_listed,
             memberships: progress.memberships,
         };
-        let read = match read {
-            Ok(read) => read,
+        let basis = match read {
+            Ok(read) => Some(self.settle(&mut refresh, read, current, initial).await?),
             Err(ReadError::Cancelled) => {
                 refresh.outcome = Outcome::Cancelled;
                 self.store.record_refresh(&refresh).await?;
-                return Ok(refresh);
+                None
             }
             Err(e) => {
                 refresh.detail = Some(e.to_string());
                 tracing::warn!(error = %e, "Identity Center refresh failed; the last good snapshot stays current");
                 self.store.record_refresh(&refresh).await?;
-                return Ok(refresh);
+                None
             }
         };
-        let initial = self.store.current_taken_at().await?.is_none();
-        let current = self.store.current_snapshot().await?;
+        if let Some(scope) = scope {
+            self.keep_scope(&refresh, scope, basis).await?;
+        }
+        tracing::info!(
+            kind = refresh.kind.as_str(),
+            outcome = refresh.outcome.as_str(),
+            users = refresh.users,
+            memberships = refresh.memberships,
+            calls = refresh.calls,
+            throttles = refresh.throttles,
+            "Identity Center refresh finished"
+        );
+        Ok(refresh)
+    }
+
+    /// Compares a complete read with the current snapshot and applies, holds or records it.
+    /// Returns the snapshot that is current afterwards.
+    async fn settle(
+        &self,
+        refresh: &mut Refresh,
+        read: Read,
+        current: Option<Snapshot>,
+        initial: bool,
+    ) -> Result<Snapshot, RefreshError> {
+        let current = match current {
+            Some(c) => c,
+            None => self.store.current_snapshot().await?,
+        };
         let changes = diff(&current, &read.snapshot);
         let trips = fuse::check(&current, &changes, self.fuse);
         if initial {
             refresh.outcome = Outcome::Applied;
-            self.store.apply_refresh(&refresh, &changes, true).await?;
+            self.store.apply_refresh(refresh, &changes, true).await?;
         } else if changes.is_empty() {
             refresh.outcome = Outcome::Unchanged;
-            self.store.record_refresh(&refresh).await?;
+            self.store.record_refresh(refresh).await?;
         } else if !trips.is_empty() {
             refresh.outcome = Outcome::Held;
             refresh.detail = Some(
@@ -152,20 +292,75 @@ impl<S: IdentityCenterSource + Sync> Refresher<S> {
                     .join("; "),
             );
             tracing::warn!(detail = ?refresh.detail, "refresh held by the mass-deletion fuse; an admin must confirm or discard it");
-            self.store.hold_refresh(&refresh, &changes).await?;
+            self.store.hold_refresh(refresh, &changes).await?;
+            return Ok(current);
         } else {
             refresh.outcome = Outcome::Applied;
-            self.store.apply_refresh(&refresh, &changes, false).await?;
+            self.store.apply_refresh(refresh, &changes, false).await?;
         }
-        tracing::info!(
-            outcome = refresh.outcome.as_str(),
-            users = refresh.users,
-            memberships = refresh.memberships,
-            calls = refresh.calls,
-            throttles = refresh.throttles,
-            "Identity Center refresh finished"
-        );
-        Ok(refresh)
+        drop(current);
+        Ok(read.snapshot)
+    }
+
+    /// Records the IdP read; a complete one becomes the current scope, with drift against
+    /// `basis` (the snapshot current after this refresh; the stored one when Identity Center's
+    /// read failed; none before the first).
+    async fn keep_scope(
+        &self,
+        refresh: &Refresh,
+        scope: ScopeOutcomeOf,
+        basis: Option<Snapshot>,
+    ) -> Result<(), RefreshError> {
+        let idp = self.idp.as_ref().map_or("IdP", IdpReader::idp);
+        let mut read = ScopeRead {
+            id: uuid::Uuid::new_v4().to_string(),
+            refresh_id: Some(refresh.id.clone()),
+            idp: idp.to_string(),
+            started_at: scope.started_at,
+            finished_at: scope.finished_at,
+            outcome: ScopeOutcome::Failed,
+            detail: None,
+            users: 0,
+            groups: 0,
+            memberships: 0,
+            drift: None,
+        };
+        match scope.result {
+            Ok(scope) => {
+                read.outcome = ScopeOutcome::Read;
+                read.users = scope.users.len() as u64;
+                read.groups = scope.groups.len() as u64;
+                read.memberships = scope.groups.iter().map(|g| g.members.len() as u64).sum();
+                let basis = match basis {
+                    Some(b) => Some(b),
+                    None if self.store.current_taken_at().await?.is_some() => {
+                        Some(self.store.current_snapshot().await?)
+                    }
+                    None => None,
+                };
+                let drift = basis.map(|b| domain::drift::drift(&b, &scope));
+                read.drift = drift.as_ref().map(|d| d.len() as u64);
+                self.store
+                    .save_scope(&read, &scope, drift.as_deref())
+                    .await?;
+                tracing::info!(
+                    idp,
+                    users = read.users,
+                    drift = read.drift,
+                    "IdP scope read"
+                );
+            }
+            Err(e) => {
+                if e.is_cancelled() {
+                    read.outcome = ScopeOutcome::Cancelled;
+                } else {
+                    tracing::warn!(idp, error = %e, "IdP scope read failed; the last scope and drift stay");
+                    read.detail = Some(e.to_string());
+                }
+                self.store.record_scope_read(&read).await?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -174,20 +369,29 @@ impl<S: IdentityCenterSource + Sync> Refresher<S> {
 const LEASE: &str = "identity_center.refresh";
 const LEASE_TTL: chrono::Duration = chrono::Duration::minutes(30);
 
-/// Refreshes now and then every `every`, until the task is dropped.
+/// Refreshes now and then every `every`; between full refreshes, a focused one every
+/// `focused_every` (None: none), so seat changes are seen within that time.
 pub fn spawn_schedule<S>(
     refresher: Arc<Refresher<S>>,
     every: Duration,
+    focused_every: Option<Duration>,
 ) -> tokio::task::JoinHandle<()>
 where
     S: IdentityCenterSource + Send + Sync + 'static,
 {
     tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(every);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut full = tokio::time::interval(every);
+        full.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut focused = tokio::time::interval(focused_every.unwrap_or(every));
+        focused.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // The first full refresh comes at once; the first focused one an interval later.
+        focused.tick().await;
         loop {
-            ticks.tick().await;
-            match refresher.refresh_once(Utc::now).await {
+            let outcome = tokio::select! {
+                _ = full.tick() => refresher.refresh_once(Utc::now).await,
+                _ = focused.tick(), if focused_every.is_some() => refresher.refresh_focused(Utc::now).await,
+            };
+            match outcome {
                 Ok(_) | Err(RefreshError::AlreadyRunning | RefreshError::RunningElsewhere) => {}
                 Err(e) => tracing::error!(error = %e, "cannot record the refresh"),
             }

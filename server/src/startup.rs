@@ -32,6 +32,8 @@ pub enum StartupError {
     },
     #[error("cannot start the sandbox: {0}")]
     Sandbox(String),
+    #[error("cannot set up the IdP reader: {0}")]
+    Idp(String),
     #[error(transparent)]
     SignIn(#[from] crate::auth::AuthSetupError),
     #[error("the server stopped with an error: {0}")]
@@ -95,26 +97,89 @@ pub fn identity_center_settings(config: &Config) -> Option<connectors::identity_
     })
 }
 
-/// Starts the scheduled Identity Center refresh (the first one at once).
+/// The reader of the IdP's provisioning scope the configuration names, if any.
+pub fn idp_reader(
+    idp: &crate::config::IdpSection,
+) -> Result<Option<connectors::scope::IdpReader>, StartupError> {
+    use connectors::scope::IdpReader;
+    let or = |value: &str, default: String| {
+        if value.is_empty() {
+            default
+        } else {
+            value.to_string()
+        }
+    };
+    let reader = match idp.kind.as_str() {
+        "entra" => {
+            let d = connectors::entra::EntraSettings::new(
+                &idp.tenant,
+                &idp.client_id,
+                &idp.client_secret,
+            );
+            let settings = connectors::entra::EntraSettings {
+                login_url: or(&idp.login_url, d.login_url.clone()),
+                graph_url: or(&idp.graph_url, d.graph_url.clone()),
+                app_display_name: or(&idp.app_display_name, d.app_display_name.clone()),
+                ..d
+            };
+            IdpReader::Entra(
+                connectors::entra::EntraReader::new(settings)
+                    .map_err(|e| StartupError::Idp(e.to_string()))?,
+            )
+        }
+        "pingone" => {
+            let d = connectors::pingone::PingOneSettings::new(
+                &idp.environment_id,
+                &idp.client_id,
+                &idp.client_secret,
+            );
+            let settings = connectors::pingone::PingOneSettings {
+                auth_url: or(&idp.auth_url, d.auth_url.clone()),
+                api_url: or(&idp.api_url, d.api_url.clone()),
+                rule_id: (!idp.rule_id.is_empty()).then(|| idp.rule_id.clone()),
+                ..d
+            };
+            IdpReader::PingOne(
+                connectors::pingone::PingOneReader::new(settings)
+                    .map_err(|e| StartupError::Idp(e.to_string()))?,
+            )
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(reader))
+}
+
+/// Starts the scheduled refreshes: a full one at once and every `refresh_every_secs`, focused
+/// ones every `focused_every_secs` between them.
 async fn start_refresh_job(
     config: &Config,
     store: &Store,
     settings: connectors::identity_center::Settings,
-) -> tokio::task::JoinHandle<()> {
+) -> Result<tokio::task::JoinHandle<()>, StartupError> {
     let reader = connectors::identity_center::Reader::connect(settings).await;
-    let refresher = std::sync::Arc::new(crate::refresh::Refresher::new(
+    let mut refresher = crate::refresh::Refresher::new(
         store.clone(),
         reader,
         domain::fuse::FuseLimit(config.identity_center.fuse_max_removed_share),
-    ));
+    );
+    if let Some(idp) = idp_reader(&config.idp)? {
+        tracing::info!(
+            idp = idp.idp(),
+            "the IdP's scope is read beside each full refresh"
+        );
+        refresher = refresher.with_idp(idp);
+    }
+    let ic = &config.identity_center;
     tracing::info!(
-        every_secs = config.identity_center.refresh_every_secs,
+        every_secs = ic.refresh_every_secs,
+        focused_every_secs = ic.focused_every_secs,
         "Identity Center refresh scheduled"
     );
-    crate::refresh::spawn_schedule(
-        refresher,
-        std::time::Duration::from_secs(config.identity_center.refresh_every_secs),
-    )
+    Ok(crate::refresh::spawn_schedule(
+        std::sync::Arc::new(refresher),
+        std::time::Duration::from_secs(ic.refresh_every_secs),
+        (ic.focused_every_secs > 0).then(|| std::time::Duration::from_secs(ic.focused_every_secs)),
+    ))
 }
 
 pub async fn serve(
@@ -159,7 +224,7 @@ pub async fn serve(
     tracing::info!(%addr, mode, "listening");
     on_ready(addr, &store);
     let refresh_job = match identity_center {
-        Some(settings) => Some(start_refresh_job(config, &store, settings).await),
+        Some(settings) => Some(start_refresh_job(config, &store, settings).await?),
         None => None,
     };
     let served = axum::serve(listener, app)
@@ -259,6 +324,39 @@ pub fn demo_auth(config: &Config, sign_in: &DemoSignIn) -> crate::config::AuthSe
         };
     }
     auth
+}
+
+/// The `[idp]` section that reads the sandbox's IdP (its app's client id and secret).
+pub fn demo_idp(sandbox: &DemoSandbox) -> crate::config::IdpSection {
+    let running = &sandbox.running;
+    match &sandbox.idp {
+        DemoIdp::Entra {
+            tenant,
+            client_id,
+            client_secret,
+        } => crate::config::IdpSection {
+            kind: "entra".into(),
+            tenant: tenant.clone(),
+            client_id: client_id.clone(),
+            client_secret: client_secret.clone(),
+            login_url: running.login_base(),
+            graph_url: running.graph_base(),
+            ..crate::config::IdpSection::default()
+        },
+        DemoIdp::PingOne {
+            environment,
+            client_id,
+            client_secret,
+        } => crate::config::IdpSection {
+            kind: "pingone".into(),
+            environment_id: environment.clone(),
+            client_id: client_id.clone(),
+            client_secret: client_secret.clone(),
+            auth_url: running.pingone_auth_base(),
+            api_url: running.pingone_api_base(),
+            ..crate::config::IdpSection::default()
+        },
+    }
 }
 
 /// Seeds the configured organisation and serves it on `sandbox.aws_listen`.

@@ -22,6 +22,7 @@ const BATCH: usize = 500;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refresh {
     pub id: String,
+    pub kind: RefreshKind,
     pub started_at: DateTime<Utc>,
     pub finished_at: DateTime<Utc>,
     pub outcome: Outcome,
@@ -32,6 +33,32 @@ pub struct Refresh {
     pub users: u64,
     pub groups: u64,
     pub memberships: u64,
+}
+
+/// What a refresh read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshKind {
+    /// The whole directory (and the IdP's scope, when one is configured).
+    Full,
+    /// Only what decides seats: the seat product's assignments and its groups' members.
+    Focused,
+}
+
+impl RefreshKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefreshKind::Full => "full",
+            RefreshKind::Focused => "focused",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "full" => Some(RefreshKind::Full),
+            "focused" => Some(RefreshKind::Focused),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -223,7 +250,7 @@ macro_rules! insert_refresh {
         let held: Option<String> = $held;
         sqlx::query(
             "INSERT INTO ic_refreshes (id, started_at, finished_at, outcome, detail, calls, throttles, \
-             users, groups_read, memberships, held_changes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             users, groups_read, memberships, held_changes, kind) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(&r.id)
         .bind(r.started_at)
@@ -236,6 +263,7 @@ macro_rules! insert_refresh {
         .bind(r.groups as i64)
         .bind(r.memberships as i64)
         .bind(held)
+        .bind(r.kind.as_str())
         .execute(&mut *$tx)
         .await?;
     }};
@@ -278,8 +306,11 @@ macro_rules! refresh_of {
     ($row:expr) => {{
         let row = $row;
         let outcome: String = row.try_get("outcome")?;
+        let kind: String = row.try_get("kind")?;
         Ok::<Refresh, StoreError>(Refresh {
             id: row.try_get("id")?,
+            kind: RefreshKind::parse(&kind)
+                .ok_or_else(|| corrupt(format!("unknown refresh kind {kind:?}")))?,
             started_at: row.try_get("started_at")?,
             finished_at: row.try_get("finished_at")?,
             outcome: Outcome::parse(&outcome)
@@ -294,7 +325,7 @@ macro_rules! refresh_of {
     }};
 }
 
-const REFRESH_COLUMNS: &str = "id, started_at, finished_at, outcome, detail, calls, throttles, users, groups_read, memberships";
+const REFRESH_COLUMNS: &str = "id, kind, started_at, finished_at, outcome, detail, calls, throttles, users, groups_read, memberships";
 
 impl Store {
     /// Applies a refresh: its changes become the current snapshot and one history entry, all in

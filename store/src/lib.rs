@@ -34,9 +34,11 @@ macro_rules! on_pool {
 }
 
 mod identity_center;
+mod idp_scope;
 mod leases;
 mod sessions;
-pub use identity_center::{Outcome, Refresh};
+pub use identity_center::{Outcome, Refresh, RefreshKind};
+pub use idp_scope::{ScopeOutcome, ScopeRead, StoredDrift};
 pub use sessions::Sessions;
 
 /// Which database a [`Store`] is connected to.

@@ -2,7 +2,8 @@
 //! against the sandbox's emulated tenant: the scope must be what the seed assigns, under
 //! throttling, and bad credentials or missing permissions must say what to do.
 
-use connectors::entra::{EntraError, EntraReader, EntraSettings, IdpScopeSource};
+use connectors::entra::{EntraError, EntraReader, EntraSettings};
+use connectors::scope::IdpScopeSource;
 use sandbox::expect::{scope_of, sorted_scope};
 use sandbox::faults::{FaultKind, FaultPlan};
 use sandbox::seed::{Organisation, SeedSpec};

@@ -5,3 +5,4 @@
 mod entra;
 mod identity_center;
 mod oidc;
+mod pingone;

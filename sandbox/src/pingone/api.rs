@@ -1,6 +1,6 @@
 //! The Platform API routes under `/v1/environments/{envId}/`: users (with the
-//! `memberOfGroups[id eq "…"]` filter and cursor paging by `_links.next.href`), groups, a user's
-//! group memberships (read, add, remove), the SAML application and signing keys, populations,
+//! `memberOfGroups[id eq "…"]` and `population.id eq "…"` filters and cursor paging by
+//! `_links.next.href`), groups, a user's group memberships (read, add, remove), the SAML application and signing keys, populations,
 //! and propagation (plans, stores, rules, mappings, a user's synced rule). Each route needs a
 //! worker-app role: reading the directory any of them, writing memberships Identity Data Admin
 //! (or Environment Admin), the rest Environment Admin.
@@ -400,10 +400,21 @@ pub async fn route(state: &PingOneState, req: &Request<'_>) -> Answer {
 
 fn users(state: &PingOneState, req: &Request<'_>) -> Answer {
     let (limit, offset) = paging(req)?;
-    let f = filter(req, &["memberOfGroups", "username", "email"])?;
+    let f = filter(
+        req,
+        &["memberOfGroups", "population.id", "username", "email"],
+    )?;
     let env = state.environment()?;
     let positions: Vec<usize> = match &f {
         None => (0..env.users.len()).collect(),
+        // The environment has one population: every user is in it.
+        Some((attr, value)) if attr.eq_ignore_ascii_case("population.id") => {
+            if *value == env.population_id {
+                (0..env.users.len()).collect()
+            } else {
+                Vec::new()
+            }
+        }
         Some((attr, value)) if attr == "memberOfGroups" => env
             .group_position(value)
             .and_then(|g| env.group(g))

@@ -215,3 +215,35 @@ async fn the_control_api_sets_faults_and_moves_the_clock() {
     let after = f.sandbox.clock().now();
     assert!(after - before >= chrono::Duration::days(365));
 }
+
+#[tokio::test]
+async fn a_mixed_plan_fails_requests_with_every_kind() {
+    let f = start().await;
+    f.sandbox
+        .faults()
+        .set(
+            "identitystore",
+            FaultPlan {
+                error_rate: 1.0,
+                mixed: true,
+                ..FaultPlan::default()
+            },
+        )
+        .unwrap();
+    let client = no_retry(&f);
+    let (mut throttled, mut internal, mut dropped) = (0, 0, 0);
+    for _ in 0..60 {
+        match list_users(&f, &client).await.unwrap_err() {
+            e @ SdkError::ServiceError(_) => match e.code() {
+                Some("ThrottlingException") => throttled += 1,
+                Some("InternalServerException") => internal += 1,
+                other => panic!("unexpected {other:?}"),
+            },
+            _ => dropped += 1,
+        }
+    }
+    assert!(
+        throttled > 0 && internal > 0 && dropped > 0,
+        "{throttled} throttled, {internal} internal errors, {dropped} dropped"
+    );
+}

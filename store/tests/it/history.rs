@@ -7,7 +7,7 @@ use domain::snapshot::{Assignment, Group, PrincipalKind, Snapshot, User, UserSta
 use sandbox::expect::{assignments_of, snapshot_of};
 use sandbox::seed::{Organisation, SeedSpec};
 use store::testkit::TestDb;
-use store::{Outcome, Refresh, StoreError};
+use store::{Outcome, Refresh, RefreshKind, StoreError};
 
 store::backend_tests!(
     refreshes_build_history_and_the_past_can_be_read_back,
@@ -71,6 +71,7 @@ fn snapshot(users: &[&str], memberships: &[(&str, &str)], disabled: &[&str]) -> 
 fn refresh(id: &str, at: DateTime<Utc>, outcome: Outcome, s: &Snapshot) -> Refresh {
     Refresh {
         id: id.into(),
+        kind: RefreshKind::Full,
         started_at: at - Duration::seconds(30),
         finished_at: at,
         outcome,

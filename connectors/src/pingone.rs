@@ -1,0 +1,440 @@
+//! PingOne's provisioning ("propagation") scope for AWS IAM Identity Center, read through the
+//! PingOne Platform API with a worker app's token: the propagation rule whose target is a SCIM
+//! store, the users of the rule's populations and the rule's groups with their members, each
+//! user's attributes as the rule's mappings send them. That is what Identity Center should hold.
+//!
+//! Calls go through [`crate::rest`] (token from `/{envId}/as/token`, retries with backoff and
+//! jitter, `Retry-After` honoured). Collections are followed by `_links.next.href` at `limit=200`,
+//! PingOne's largest page. Only the base URLs differ for the sandbox.
+
+use std::collections::{HashMap, HashSet};
+
+use domain::drift::{IdpScope, ScopeGroup, ScopeUser};
+use futures_util::{StreamExt, TryStreamExt, stream};
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+use crate::rest::{AppCredentials, Failure, RestClient, str_of};
+use crate::scope::IdpScopeSource;
+
+/// Where and how to reach the environment.
+#[derive(Clone)]
+pub struct PingOneSettings {
+    pub environment_id: String,
+    /// The worker app's client id and secret.
+    pub client_id: String,
+    pub client_secret: String,
+    /// `https://auth.pingone.com` (or `.eu`, `.ca`, `.asia`; the sandbox:
+    /// `http://127.0.0.1:4510/pingone/auth`).
+    pub auth_url: String,
+    /// `https://api.pingone.com/v1` (the docs' `{{apiPath}}`; the sandbox:
+    /// `http://127.0.0.1:4510/pingone/api/v1`).
+    pub api_url: String,
+    /// The propagation rule to read, when the environment has several SCIM rules.
+    pub rule_id: Option<String>,
+    /// Group member collections read at once.
+    pub concurrency: usize,
+    /// Attempts per call (first try included).
+    pub attempts: usize,
+}
+
+impl std::fmt::Debug for PingOneSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PingOneSettings")
+            .field("environment_id", &self.environment_id)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .field("auth_url", &self.auth_url)
+            .field("api_url", &self.api_url)
+            .field("rule_id", &self.rule_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PingOneSettings {
+    /// PingOne's North America endpoints, eight member reads at once.
+    pub fn new(environment_id: &str, client_id: &str, client_secret: &str) -> Self {
+        Self {
+            environment_id: environment_id.to_string(),
+            client_id: client_id.to_string(),
+            client_secret: client_secret.to_string(),
+            auth_url: "https://auth.pingone.com".into(),
+            api_url: "https://api.pingone.com/v1".into(),
+            rule_id: None,
+            concurrency: 8,
+            attempts: 6,
+        }
+    }
+}
+
+/// The worker role each read needs.
+const READ_ROLE: &str = "Identity Data Read Only";
+const PROPAGATION_ROLE: &str = "Environment Admin";
+
+/// What went wrong, in words an admin can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum PingOneError {
+    #[error(
+        "PingOne refused the worker app's credentials ({0}); check the environment id, client id and client secret of the worker application"
+    )]
+    Credentials(String),
+    #[error(
+        "PingOne refused {what}: {message}; give the worker application the {needs} role on this environment"
+    )]
+    Permission {
+        what: String,
+        message: String,
+        needs: &'static str,
+    },
+    #[error(
+        "no active propagation rule sends users to a SCIM store in this PingOne environment; set up provisioning to AWS IAM Identity Center (the seeds' step 5) or name the rule in pingone.rule_id"
+    )]
+    NoRule,
+    #[error(
+        "several propagation rules send users to SCIM stores ({0}); name the one for AWS IAM Identity Center in pingone.rule_id"
+    )]
+    SeveralRules(String),
+    #[error("PingOne answered {what} with HTTP {status} {code}: {message}")]
+    Call {
+        what: String,
+        status: u16,
+        code: String,
+        message: String,
+    },
+    #[error("PingOne did not answer {what} after {attempts} attempts: {last}")]
+    Unavailable {
+        what: String,
+        attempts: usize,
+        last: String,
+    },
+    #[error("PingOne sent something that is not what its reference describes ({0})")]
+    Malformed(String),
+    #[error("the read was cancelled")]
+    Cancelled,
+}
+
+/// Reads the propagation scope of the Identity Center rule.
+pub struct PingOneReader {
+    settings: PingOneSettings,
+    rest: RestClient,
+}
+
+impl std::fmt::Debug for PingOneReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PingOneReader")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A rule's mappings: target (SCIM attribute) → source (PingOne attribute path).
+struct Mappings(HashMap<String, String>);
+
+impl Mappings {
+    /// The value the mapping to `target` sends for `user`, if the rule maps it. Sources are
+    /// attribute paths (`username`, `name.given`), or expressions of the form `${user.…}`.
+    fn value(&self, user: &Value, target: &str) -> Option<String> {
+        let source = self.0.get(target)?;
+        let path = source
+            .strip_prefix("${user.")
+            .and_then(|s| s.strip_suffix('}'))
+            .unwrap_or(source);
+        let mut v = user;
+        for key in path.split('.') {
+            v = v.get(key)?;
+        }
+        match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+}
+
+impl PingOneReader {
+    pub fn new(settings: PingOneSettings) -> Result<Self, PingOneError> {
+        let credentials = AppCredentials {
+            token_url: format!(
+                "{}/{}/as/token",
+                settings.auth_url.trim_end_matches('/'),
+                settings.environment_id
+            ),
+            client_id: settings.client_id.clone(),
+            client_secret: settings.client_secret.clone(),
+            scope: None,
+        };
+        Ok(Self {
+            rest: RestClient::new(credentials, settings.attempts)
+                .map_err(PingOneError::Malformed)?,
+            settings,
+        })
+    }
+
+    fn api(&self, path: &str) -> String {
+        format!(
+            "{}/environments/{}/{path}",
+            self.settings.api_url.trim_end_matches('/'),
+            self.settings.environment_id
+        )
+    }
+
+    /// One GET, retried; `what` and `needs` name it in errors.
+    async fn get(&self, url: &str, what: &str, needs: &'static str) -> Result<Value, PingOneError> {
+        self.rest.get(url).await.map_err(|f| match f {
+            Failure::Answered { status, body } => {
+                let parsed = serde_json::from_str::<Value>(&body).ok();
+                let code = parsed
+                    .as_ref()
+                    .map(|b| str_of(b, "code"))
+                    .unwrap_or_default();
+                let mut message = parsed
+                    .as_ref()
+                    .map(|b| str_of(b, "message"))
+                    .unwrap_or_else(|| body.chars().take(200).collect());
+                // PingOne puts the specifics (which role, which filter) in `details`.
+                if let Some(detail) = parsed
+                    .as_ref()
+                    .and_then(|b| b.pointer("/details/0/message"))
+                    .and_then(Value::as_str)
+                {
+                    message = format!("{message} {detail}");
+                }
+                if status == 403 {
+                    PingOneError::Permission {
+                        what: what.to_string(),
+                        message,
+                        needs,
+                    }
+                } else {
+                    PingOneError::Call {
+                        what: what.to_string(),
+                        status,
+                        code,
+                        message,
+                    }
+                }
+            }
+            Failure::Unavailable { attempts, last } => PingOneError::Unavailable {
+                what: what.to_string(),
+                attempts,
+                last,
+            },
+            Failure::Credentials(reason) => PingOneError::Credentials(reason),
+            Failure::Malformed(e) => PingOneError::Malformed(format!("{what}: {e}")),
+        })
+    }
+
+    /// Every item of a collection (`_embedded.<key>`), following `_links.next.href`.
+    async fn all(
+        &self,
+        first: String,
+        key: &str,
+        what: &str,
+        needs: &'static str,
+    ) -> Result<Vec<Value>, PingOneError> {
+        let mut items = Vec::new();
+        let mut next = Some(first);
+        while let Some(url) = next {
+            let page = self.get(&url, what, needs).await?;
+            match page.get("_embedded").and_then(|e| e.get(key)) {
+                Some(Value::Array(values)) => items.extend(values.iter().cloned()),
+                _ => {
+                    return Err(PingOneError::Malformed(format!(
+                        "{what}: a page without _embedded.{key}"
+                    )));
+                }
+            }
+            let href = page
+                .pointer("/_links/next/href")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            // A next link that points back at this page would loop forever.
+            if href.as_deref() == Some(url.as_str()) {
+                return Err(PingOneError::Malformed(format!(
+                    "{what}: the next page is the same page"
+                )));
+            }
+            next = href;
+        }
+        Ok(items)
+    }
+
+    /// The propagation rule that provisions Identity Center: the configured one, or the only
+    /// active rule whose target is a SCIM store.
+    async fn rule(&self) -> Result<Value, PingOneError> {
+        let what = "the propagation rules";
+        let rules = self
+            .all(
+                self.api("propagation/rules"),
+                "rules",
+                what,
+                PROPAGATION_ROLE,
+            )
+            .await?;
+        if let Some(id) = &self.settings.rule_id {
+            return rules
+                .into_iter()
+                .find(|r| r.get("id").and_then(Value::as_str) == Some(id.as_str()))
+                .ok_or(PingOneError::NoRule);
+        }
+        let stores = self
+            .all(
+                self.api("propagation/stores"),
+                "stores",
+                "the propagation stores",
+                PROPAGATION_ROLE,
+            )
+            .await?;
+        let scim: HashSet<String> = stores
+            .iter()
+            .filter(|s| str_of(s, "type").eq_ignore_ascii_case("scim"))
+            .map(|s| str_of(s, "id"))
+            .collect();
+        let mut candidates: Vec<Value> = rules
+            .into_iter()
+            .filter(|r| r.get("active").and_then(Value::as_bool).unwrap_or(false))
+            .filter(|r| {
+                r.pointer("/targetStore/id")
+                    .and_then(Value::as_str)
+                    .is_some_and(|id| scim.contains(id))
+            })
+            .collect();
+        match candidates.len() {
+            0 => Err(PingOneError::NoRule),
+            1 => Ok(candidates.remove(0)),
+            _ => Err(PingOneError::SeveralRules(
+                candidates
+                    .iter()
+                    .map(|r| format!("{} ({})", str_of(r, "name"), str_of(r, "id")))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            )),
+        }
+    }
+
+    fn ids(rule: &Value, key: &str) -> Vec<String> {
+        rule.get(key)
+            .and_then(Value::as_array)
+            .map(|a| a.iter().map(|x| str_of(x, "id")).collect())
+            .unwrap_or_default()
+    }
+
+    async fn read(&self) -> Result<IdpScope, PingOneError> {
+        let rule = self.rule().await?;
+        let rule_id = str_of(&rule, "id");
+        let mappings = Mappings(
+            self.all(
+                self.api(&format!("propagation/rules/{rule_id}/mappings")),
+                "mappings",
+                "the rule's attribute mappings",
+                PROPAGATION_ROLE,
+            )
+            .await?
+            .iter()
+            .map(|m| (str_of(m, "targetAttribute"), str_of(m, "sourceAttribute")))
+            .collect(),
+        );
+        let concurrency = self.settings.concurrency.max(1);
+        let filter = |expr: String| -> String {
+            form_urlencoded::Serializer::new(String::new())
+                .append_pair("filter", &expr)
+                .append_pair("limit", "200")
+                .finish()
+        };
+        // The populations' users and the groups' members are read side by side.
+        let populations = Self::ids(&rule, "populations");
+        let users = stream::iter(populations)
+            .map(|p| {
+                let url = self.api(&format!(
+                    "users?{}",
+                    filter(format!("population.id eq \"{p}\""))
+                ));
+                async move {
+                    self.all(
+                        url,
+                        "users",
+                        "the users of the rule's population",
+                        READ_ROLE,
+                    )
+                    .await
+                }
+            })
+            .buffer_unordered(concurrency)
+            .try_concat();
+        let groups = stream::iter(Self::ids(&rule, "groups"))
+            .map(|g| {
+                let group_url = self.api(&format!("groups/{g}"));
+                let members_url = self.api(&format!(
+                    "users?{}",
+                    filter(format!("memberOfGroups[id eq \"{g}\"]"))
+                ));
+                async move {
+                    let group = self
+                        .get(&group_url, "a group of the rule", READ_ROLE)
+                        .await?;
+                    let name = str_of(&group, "name");
+                    let members = self
+                        .all(
+                            members_url,
+                            "users",
+                            &format!("the members of group {name}"),
+                            READ_ROLE,
+                        )
+                        .await?;
+                    Ok::<_, PingOneError>((g, name, members))
+                }
+            })
+            .buffer_unordered(concurrency)
+            .try_collect::<Vec<_>>();
+        let (users, groups) = tokio::try_join!(users, groups)?;
+
+        let mut scope_users = Vec::with_capacity(users.len());
+        let mut in_scope: HashSet<String> = HashSet::with_capacity(users.len());
+        for u in &users {
+            let id = str_of(u, "id");
+            if id.is_empty() || !in_scope.insert(id.clone()) {
+                continue;
+            }
+            scope_users.push(ScopeUser {
+                idp_id: id,
+                user_name: mappings.value(u, "userName").unwrap_or_default(),
+                display_name: mappings.value(u, "displayName"),
+                email: ["emails[type eq \"work\"].value", "emails", "email"]
+                    .iter()
+                    .find_map(|target| mappings.value(u, target)),
+                enabled: u.get("enabled").and_then(Value::as_bool).unwrap_or(true),
+            });
+        }
+        let scope_groups = groups
+            .into_iter()
+            .map(|(id, name, members)| ScopeGroup {
+                idp_id: id,
+                display_name: name,
+                // Members outside the rule's populations are not provisioned.
+                members: members
+                    .iter()
+                    .map(|m| str_of(m, "id"))
+                    .filter(|m| in_scope.contains(m))
+                    .collect(),
+            })
+            .collect();
+        Ok(IdpScope {
+            users: scope_users,
+            groups: scope_groups,
+        })
+    }
+}
+
+impl IdpScopeSource for PingOneReader {
+    type Error = PingOneError;
+
+    /// The users and groups the Identity Center rule provisions. Cancelling stops the read
+    /// where it is.
+    async fn read_scope(&self, cancel: &CancellationToken) -> Result<IdpScope, PingOneError> {
+        tokio::select! {
+            () = cancel.cancelled() => Err(PingOneError::Cancelled),
+            scope = self.read() => scope,
+        }
+    }
+}
