@@ -136,9 +136,7 @@ async fn execute(command: Command, config: Config) -> Result<(), StartupError> {
             let mut shown = config.clone();
             shown.database.url = store::redact_url(&shown.database.url);
             for secret in [&mut shown.auth.client_secret, &mut shown.idp.client_secret] {
-                if !secret.is_empty() {
-                    *secret = "(set; not shown)".into();
-                }
+                *secret = crate::config::shown_secret(secret).into();
             }
             match config_json(&shown) {
                 Ok(text) => print!("{text}"),

@@ -63,14 +63,7 @@ impl std::fmt::Debug for IdpSection {
             .field("tenant", &self.tenant)
             .field("environment_id", &self.environment_id)
             .field("client_id", &self.client_id)
-            .field(
-                "client_secret",
-                &if self.client_secret.is_empty() {
-                    ""
-                } else {
-                    "(set; not shown)"
-                },
-            )
+            .field("client_secret", &shown_secret(&self.client_secret))
             .field("rule_id", &self.rule_id)
             .finish_non_exhaustive()
     }
@@ -102,14 +95,7 @@ impl std::fmt::Debug for AuthSection {
         f.debug_struct("AuthSection")
             .field("issuer", &self.issuer)
             .field("client_id", &self.client_id)
-            .field(
-                "client_secret",
-                &if self.client_secret.is_empty() {
-                    ""
-                } else {
-                    "(set; not shown)"
-                },
-            )
+            .field("client_secret", &shown_secret(&self.client_secret))
             .field("scopes", &self.scopes)
             .field("idle_timeout_mins", &self.idle_timeout_mins)
             .field("absolute_timeout_hours", &self.absolute_timeout_hours)
@@ -129,6 +115,15 @@ impl Default for AuthSection {
             absolute_timeout_hours: 12,
             roles: domain::access::RoleMapping::default(),
         }
+    }
+}
+
+/// What `Debug` and `check-config` show of a secret: whether it is set, never its value.
+pub fn shown_secret(secret: &str) -> &'static str {
+    if secret.is_empty() {
+        ""
+    } else {
+        "(set; not shown)"
     }
 }
 

@@ -34,6 +34,19 @@ store::backend_tests!(
     the_lease_is_renewed_while_a_long_refresh_runs,
 );
 
+/// The production Identity Center reader, pointed at the sandbox with its keys.
+async fn ic_reader(sandbox: &RunningSandbox, per_second: u32) -> Reader {
+    let creds = StaticCredentials::default();
+    Reader::connect(Settings {
+        endpoint_url: Some(sandbox.aws_endpoint()),
+        static_keys: Some((creds.access_key_id, creds.secret_access_key)),
+        identitystore_per_second: per_second,
+        ssoadmin_per_second: per_second,
+        ..Settings::new("eu-west-1")
+    })
+    .await
+}
+
 async fn setup(
     db: &TestDb,
     per_second: u32,
@@ -54,15 +67,7 @@ async fn setup(
     )
     .await
     .unwrap();
-    let creds = StaticCredentials::default();
-    let reader = Reader::connect(Settings {
-        endpoint_url: Some(sandbox.aws_endpoint()),
-        static_keys: Some((creds.access_key_id, creds.secret_access_key)),
-        identitystore_per_second: per_second,
-        ssoadmin_per_second: per_second,
-        ..Settings::new("eu-west-1")
-    })
-    .await;
+    let reader = ic_reader(&sandbox, per_second).await;
     let refresher = Arc::new(Refresher::new(
         db.store.clone(),
         reader,
@@ -318,15 +323,7 @@ async fn setup_with_idp(
     )
     .await
     .unwrap();
-    let creds = StaticCredentials::default();
-    let reader = Reader::connect(Settings {
-        endpoint_url: Some(sandbox.aws_endpoint()),
-        static_keys: Some((creds.access_key_id, creds.secret_access_key)),
-        identitystore_per_second: 1_000,
-        ssoadmin_per_second: 1_000,
-        ..Settings::new("eu-west-1")
-    })
-    .await;
+    let reader = ic_reader(&sandbox, 1_000).await;
     let idp_reader = match (sandbox.entra(), sandbox.pingone()) {
         (Some(e), _) => IdpReader::Entra(
             EntraReader::new(EntraSettings {
