@@ -355,6 +355,17 @@ async fn setup_with_idp(
     (sandbox, org, refresher)
 }
 
+/// Every stored drift finding, in order.
+async fn all_drift(db: &TestDb) -> Vec<Drift> {
+    db.store
+        .drift(None, 100_000, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.finding)
+        .collect()
+}
+
 /// A full refresh reads the IdP's scope beside Identity Center and keeps the drift between
 /// them: exactly what the domain finds between the seeded directory and the seeded scope, the
 /// planted problems among it. An IdP outage is recorded and keeps the last scope and drift.
@@ -372,14 +383,7 @@ async fn drift_is_kept(db: &TestDb, idp: IdpKind) {
     assert_eq!(refresh.outcome, Outcome::Applied);
     let current = db.store.current_snapshot().await.unwrap();
     let expected = domain::drift::drift(&current, &expected_scope);
-    let stored: Vec<Drift> = db
-        .store
-        .drift(None, 100_000, None)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|d| d.finding)
-        .collect();
+    let stored = all_drift(db).await;
     assert_eq!(stored, expected);
     let reads = db.store.scope_reads(5).await.unwrap();
     assert_eq!(reads.len(), 1);
@@ -452,14 +456,7 @@ async fn drift_is_kept(db: &TestDb, idp: IdpKind) {
     assert_eq!(reads[0].outcome, ScopeOutcome::Failed);
     let detail = reads[0].detail.clone().unwrap();
     assert!(detail.contains("did not answer"), "{detail}");
-    let kept: Vec<Drift> = db
-        .store
-        .drift(None, 100_000, None)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|d| d.finding)
-        .collect();
+    let kept = all_drift(db).await;
     assert_eq!(kept, stored);
 }
 
