@@ -11,8 +11,12 @@ pub const PAGES: &[(&str, Access)] = &[("/", Access::SignedIn)];
 /// Deployment internals (database, schema, version): for those who run or audit Tessera.
 pub const OPERATORS: &[Role] = &[Role::SecurityAdmin, Role::Auditor];
 
+/// Actions on the deployment's security (ending everyone's sessions): security admins only.
+pub const ADMINS: &[Role] = &[Role::SecurityAdmin];
+
 /// Server functions, by path.
 pub const SERVER_FNS: &[(&str, Access)] = &[
+    ("/api/end_all_sessions", Access::AnyOf(ADMINS)),
     ("/api/system_status", Access::AnyOf(OPERATORS)),
     ("/api/whoami", Access::SignedIn),
 ];

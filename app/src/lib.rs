@@ -11,12 +11,15 @@ use leptos_router::{
 
 #[cfg(feature = "ssr")]
 pub mod access;
+pub mod csrf;
 pub mod me;
+pub mod sessions;
 #[cfg(feature = "ssr")]
 pub mod state;
 pub mod status;
 
 use me::{UserMenu, whoami};
+use sessions::SessionsCard;
 use status::StatusCard;
 
 /// The HTML document around the app, rendered on the server only.
@@ -31,12 +34,25 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
+                <meta name=csrf::META_NAME content=page_csrf_token()/>
                 <MetaTags/>
             </head>
             <body class="min-h-screen bg-slate-50 text-slate-900 antialiased dark:bg-slate-950 dark:text-slate-100">
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// The signed-in person's CSRF token for this page's server function calls (empty otherwise).
+fn page_csrf_token() -> String {
+    #[cfg(feature = "ssr")]
+    {
+        access::csrf_token().unwrap_or_default()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        String::new()
     }
 }
 
@@ -111,6 +127,9 @@ fn Overview() -> impl IntoView {
             <OperatorsOnly>
                 <StatusCard/>
             </OperatorsOnly>
+            <AdminsOnly>
+                <SessionsCard/>
+            </AdminsOnly>
         </div>
     }
 }
@@ -126,6 +145,25 @@ fn OperatorsOnly(children: ChildrenFn) -> impl IntoView {
                 Suspend::new(async move {
                     match me.await {
                         Ok(me) if me.operator => children().into_any(),
+                        _ => ().into_any(),
+                    }
+                })
+            }}
+        </Transition>
+    }
+}
+
+/// Shows its children to security admins (the server checks again).
+#[component]
+fn AdminsOnly(children: ChildrenFn) -> impl IntoView {
+    let me = expect_context::<Resource<Result<me::Me, ServerFnError>>>();
+    view! {
+        <Transition fallback=|| ()>
+            {move || {
+                let children = children.clone();
+                Suspend::new(async move {
+                    match me.await {
+                        Ok(me) if me.admin => children().into_any(),
                         _ => ().into_any(),
                     }
                 })

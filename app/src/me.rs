@@ -1,4 +1,5 @@
-//! The signed-in person, shown in the header with their roles and a sign-out button.
+//! The signed-in person, shown in the header with their roles and the sign-out buttons (this
+//! browser, or everywhere).
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -11,12 +12,14 @@ pub struct Me {
     pub roles: Vec<String>,
     /// Whether the deployment's internals (the status card) are theirs to see.
     pub operator: bool,
+    /// Whether they are a security admin (ending everyone's sessions).
+    pub admin: bool,
     /// The session's token for the sign-out form.
     pub csrf: String,
 }
 
 /// The caller (any signed-in person).
-#[server(prefix = "/api", endpoint = "whoami")]
+#[server(prefix = "/api", endpoint = "whoami", client = crate::csrf::CsrfClient)]
 pub async fn whoami() -> Result<Me, ServerFnError> {
     use domain::access::{Access, Caller, Decision};
     match crate::access::caller() {
@@ -24,6 +27,7 @@ pub async fn whoami() -> Result<Me, ServerFnError> {
         caller @ Caller::Person { .. } => {
             let operator =
                 caller.decide(Access::AnyOf(crate::access::OPERATORS)) == Decision::Allow;
+            let admin = caller.decide(Access::AnyOf(crate::access::ADMINS)) == Decision::Allow;
             let Caller::Person { name, roles, .. } = caller else {
                 return Err(ServerFnError::new("sign in first"));
             };
@@ -31,6 +35,7 @@ pub async fn whoami() -> Result<Me, ServerFnError> {
                 name,
                 roles: roles.iter().map(|r| r.label().to_string()).collect(),
                 operator,
+                admin,
                 csrf: crate::access::csrf_token().unwrap_or_default(),
             })
         }
@@ -55,8 +60,12 @@ pub fn UserMenu(me: Resource<Result<Me, ServerFnError>>) -> impl IntoView {
                                 <span data-testid="me-name" class="font-medium">{me.name}</span>
                                 <span data-testid="me-roles" class="rounded bg-slate-100 px-2 py-0.5 text-slate-700 dark:bg-slate-800 dark:text-slate-300">{roles}</span>
                                 <form method="post" action="/auth/sign-out">
-                                    <input type="hidden" name="csrf" value=me.csrf/>
+                                    <input type="hidden" name="csrf" value=me.csrf.clone()/>
                                     <button type="submit" data-testid="sign-out" class="rounded-md border border-slate-300 px-2 py-1 hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800">"Sign out"</button>
+                                </form>
+                                <form method="post" action="/auth/sign-out-everywhere">
+                                    <input type="hidden" name="csrf" value=me.csrf/>
+                                    <button type="submit" data-testid="sign-out-everywhere" title="Sign out of Tessera in every browser and device" class="rounded-md px-2 py-1 text-slate-600 underline-offset-2 hover:underline dark:text-slate-400">"Everywhere"</button>
                                 </form>
                             </div>
                         }

@@ -22,7 +22,7 @@ pub struct SystemStatus {
 
 /// Reads the deployment's status from the store. Readable by anyone who can load the page: it
 /// holds no personal data and no secret (the deployment id is a random UUID).
-#[server(prefix = "/api", endpoint = "system_status")]
+#[server(prefix = "/api", endpoint = "system_status", client = crate::csrf::CsrfClient)]
 pub async fn read_system_status() -> Result<SystemStatus, ServerFnError> {
     use crate::state::AppState;
 

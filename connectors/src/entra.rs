@@ -8,7 +8,8 @@
 //! 429, 5xx and transport errors, honouring `Retry-After` ([`crate::rest`]). Pages follow
 //! `@odata.nextLink`. Only the base URLs differ for the sandbox.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
+use std::sync::{Mutex, PoisonError};
 
 use domain::drift::{IdpScope, ScopeGroup, ScopeUser};
 use futures_util::{StreamExt, TryStreamExt, stream};
@@ -193,11 +194,27 @@ impl EntraReader {
         needs: &'static str,
     ) -> Result<Vec<Value>, EntraError> {
         let mut items = Vec::new();
+        self.pages(first, what, needs, |values| {
+            items.extend(values.iter().cloned())
+        })
+        .await?;
+        Ok(items)
+    }
+
+    /// Each page of a collection handed to `on_page` as it arrives, following
+    /// `@odata.nextLink`, so a large collection is never held whole.
+    async fn pages(
+        &self,
+        first: String,
+        what: &str,
+        needs: &'static str,
+        mut on_page: impl FnMut(&[Value]),
+    ) -> Result<(), EntraError> {
         let mut next = Some(first);
         while let Some(url) = next {
             let page = self.get(&url, what, needs).await?;
             match page.get("value").and_then(Value::as_array) {
-                Some(values) => items.extend(values.iter().cloned()),
+                Some(values) => on_page(values),
                 None => {
                     return Err(EntraError::Malformed(format!(
                         "{what}: a page without value"
@@ -209,7 +226,7 @@ impl EntraReader {
                 .and_then(Value::as_str)
                 .map(str::to_string);
         }
-        Ok(items)
+        Ok(())
     }
 
     fn graph(&self, path: &str) -> String {
@@ -262,56 +279,35 @@ impl EntraReader {
             }
         }
         let concurrency = self.settings.concurrency.max(1);
-        let groups: Vec<(String, String, Vec<Value>)> = stream::iter(group_refs)
+        // Each page of members is reduced to ids as it arrives (a user's attributes kept once),
+        // so the million member objects of a large tenant never exist at once.
+        let users = Mutex::new(ScopeUsers::default());
+        let users = &users;
+        let scope_groups: Vec<ScopeGroup> = stream::iter(group_refs)
             .map(|(id, name)| async move {
-                let members = self
-                    .all(
-                        self.graph(&format!(
-                            "groups/{id}/members?$select={USER_SELECT}&$top=999"
-                        )),
-                        &format!("the members of group {name}"),
-                        "GroupMember.Read.All",
-                    )
-                    .await?;
-                Ok::<_, EntraError>((id, name, members))
+                let mut members = Vec::new();
+                self.pages(
+                    self.graph(&format!(
+                        "groups/{id}/members?$select={USER_SELECT}&$top=999"
+                    )),
+                    &format!("the members of group {name}"),
+                    "GroupMember.Read.All",
+                    |page| {
+                        let mut users = users.lock().unwrap_or_else(PoisonError::into_inner);
+                        members.extend(page.iter().filter_map(|u| users.add(u)));
+                    },
+                )
+                .await?;
+                Ok::<_, EntraError>(ScopeGroup {
+                    idp_id: id,
+                    display_name: name,
+                    members,
+                })
             })
             .buffer_unordered(concurrency)
             .try_collect()
             .await?;
-        let mut users: Vec<ScopeUser> = Vec::new();
-        let mut seen: HashMap<String, ()> = HashMap::new();
-        let mut add_user = |u: &Value| -> Option<String> {
-            // Members can be devices, contacts or nested groups; only users are provisioned.
-            if u.get("@odata.type")
-                .and_then(Value::as_str)
-                .is_some_and(|t| t != "#microsoft.graph.user")
-            {
-                return None;
-            }
-            let id = u.get("id")?.as_str()?.to_string();
-            if seen.insert(id.clone(), ()).is_none() {
-                users.push(ScopeUser {
-                    idp_id: id.clone(),
-                    user_name: str_of(u, "userPrincipalName"),
-                    display_name: Some(str_of(u, "displayName")),
-                    email: u.get("mail").and_then(Value::as_str).map(str::to_string),
-                    enabled: u
-                        .get("accountEnabled")
-                        .and_then(Value::as_bool)
-                        .unwrap_or(true),
-                });
-            }
-            Some(id)
-        };
-        let mut scope_groups = Vec::with_capacity(groups.len());
-        for (id, name, members) in &groups {
-            let member_ids = members.iter().filter_map(&mut add_user).collect();
-            scope_groups.push(ScopeGroup {
-                idp_id: id.clone(),
-                display_name: name.clone(),
-                members: member_ids,
-            });
-        }
+        let mut users = std::mem::take(&mut *users.lock().unwrap_or_else(PoisonError::into_inner));
         for id in direct_users {
             let user = self
                 .get(
@@ -320,12 +316,46 @@ impl EntraReader {
                     "User.Read.All",
                 )
                 .await?;
-            add_user(&user);
+            users.add(&user);
         }
         Ok(IdpScope {
-            users,
+            users: users.users,
             groups: scope_groups,
         })
+    }
+}
+
+/// The users of the scope, each once, as member pages arrive.
+#[derive(Default)]
+struct ScopeUsers {
+    users: Vec<ScopeUser>,
+    seen: HashSet<String>,
+}
+
+impl ScopeUsers {
+    /// Keeps a member's attributes the first time it is seen; its id, or `None` for members
+    /// that are not users (devices, contacts, nested groups: only users are provisioned).
+    fn add(&mut self, u: &Value) -> Option<String> {
+        if u.get("@odata.type")
+            .and_then(Value::as_str)
+            .is_some_and(|t| t != "#microsoft.graph.user")
+        {
+            return None;
+        }
+        let id = u.get("id")?.as_str()?.to_string();
+        if self.seen.insert(id.clone()) {
+            self.users.push(ScopeUser {
+                idp_id: id.clone(),
+                user_name: str_of(u, "userPrincipalName"),
+                display_name: Some(str_of(u, "displayName")),
+                email: u.get("mail").and_then(Value::as_str).map(str::to_string),
+                enabled: u
+                    .get("accountEnabled")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(true),
+            });
+        }
+        Some(id)
     }
 }
 

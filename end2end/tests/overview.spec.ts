@@ -94,11 +94,21 @@ for (const p of personas) {
     // The deployment's internals: shown to operators only, and refused by the server to others
     // even when the server function is called directly.
     await expect(page.getByTestId("database")).toHaveCount(p.operator ? 1 : 0);
+    const origin = new URL(page.url()).origin;
+    const token = (await page.locator('meta[name="csrf-token"]').getAttribute("content")) ?? "";
+    expect(token).not.toEqual("");
     const direct = await page.request.post("/api/system_status", {
-      headers: { Origin: new URL(page.url()).origin },
+      headers: { Origin: origin, "x-csrf-token": token },
       form: {},
     });
     expect(direct.status()).toBe(p.operator ? 200 : 403);
+    // From this site but without the session's CSRF token: refused, whoever is signed in.
+    const noToken = await page.request.post("/api/whoami", {
+      headers: { Origin: origin },
+      form: {},
+    });
+    expect(noToken.status()).toBe(403);
+    expect(await noToken.text()).toContain("CSRF token");
     // Another site's post is refused, whoever is signed in.
     const crossSite = await page.request.post("/api/whoami", {
       headers: { Origin: "https://evil.example" },

@@ -1,4 +1,6 @@
-//! Memory and time of a full refresh into SQLite, measured in the server's process only:
+//! Memory and time of a full refresh into SQLite — Identity Center and the IdP's (Entra's)
+//! provisioning scope read together, drift computed and kept — measured in the server's
+//! process only:
 //! `cargo bench -p server --bench refresh [demo|large]` (or `cargo xtask bench refresh`).
 //!
 //! The sandbox runs in a child process (this same binary, re-run with
@@ -12,7 +14,9 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use chrono::Utc;
+use connectors::entra::{EntraReader, EntraSettings};
 use connectors::identity_center::{Reader, Settings};
+use connectors::scope::IdpReader;
 use domain::fuse::FuseLimit;
 use sandbox::aws::limits::Limits;
 use sandbox::aws::sigv4::StaticCredentials;
@@ -46,20 +50,31 @@ fn sandbox_child(size: &str, runtime: &tokio::runtime::Runtime) {
     let org = Organisation::generate(&spec).unwrap_or_else(|e| fail("seed", e));
     let quota = NonZeroU32::new(QUOTA).unwrap_or(NonZeroU32::MIN);
     runtime.block_on(async {
-        let sandbox = RunningSandbox::start(
-            org.identity_center,
-            org.instance,
+        let sandbox = RunningSandbox::start_organisation(
+            org,
             SandboxConfig {
                 limits: Limits {
                     identitystore_per_operation: quota,
                     ssoadmin_total: quota,
                     ..Limits::default()
                 },
+                graph_per_second: NonZeroU32::new(QUOTA * 10).unwrap_or(NonZeroU32::MIN),
                 ..SandboxConfig::default()
             },
         )
         .await
         .unwrap_or_else(|e| fail("sandbox", e));
+        let entra = sandbox
+            .entra()
+            .unwrap_or_else(|| fail("sandbox", "no Entra"));
+        println!(
+            "ENTRA {} {} {} {} {}",
+            entra.state.tenant_id(),
+            entra.app.client_id,
+            entra.app.client_secret,
+            sandbox.login_base(),
+            sandbox.graph_base()
+        );
         println!("ENDPOINT {}", sandbox.aws_endpoint());
         let _ = tokio::task::spawn_blocking(|| {
             let mut line = String::new();
@@ -96,16 +111,29 @@ fn main() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| fail("child", e));
-    let endpoint = child
+    let mut lines = child
         .stdout
         .take()
-        .and_then(|out| {
-            BufReader::new(out)
-                .lines()
-                .map_while(Result::ok)
-                .find_map(|l| l.strip_prefix("ENDPOINT ").map(str::to_string))
-        })
+        .map(|out| BufReader::new(out).lines().map_while(Result::ok))
+        .unwrap_or_else(|| fail("child", "no output"));
+    let entra: Vec<String> = lines
+        .find_map(|l| l.strip_prefix("ENTRA ").map(str::to_string))
+        .unwrap_or_else(|| fail("child", "no Entra tenant"))
+        .split(' ')
+        .map(str::to_string)
+        .collect();
+    let [tenant, client_id, client_secret, login_url, graph_url] = entra.as_slice() else {
+        fail("child", "a malformed Entra line")
+    };
+    let endpoint = lines
+        .find_map(|l| l.strip_prefix("ENDPOINT ").map(str::to_string))
         .unwrap_or_else(|| fail("child", "no endpoint"));
+    let idp = EntraReader::new(EntraSettings {
+        login_url: login_url.clone(),
+        graph_url: graph_url.clone(),
+        ..EntraSettings::new(tenant, client_id, client_secret)
+    })
+    .unwrap_or_else(|e| fail("Entra reader", e));
     let dir = std::env::temp_dir().join(format!("tessera-bench-{}", std::process::id()));
     let _ = std::fs::create_dir_all(&dir);
     let url = format!("sqlite://{}/bench.db", dir.display());
@@ -123,7 +151,10 @@ fn main() {
             ..Settings::new("eu-west-1")
         })
         .await;
-        let refresher = Refresher::new(store.clone(), reader, FuseLimit::default());
+        // What `tessera serve` runs with `[idp]` set: Identity Center and the IdP's scope read
+        // together, drift computed and kept.
+        let refresher = Refresher::new(store.clone(), reader, FuseLimit::default())
+            .with_idp(IdpReader::Entra(idp));
         let baseline = peak_rss_mb();
         for label in ["first (whole directory written)", "second (unchanged)"] {
             let started = Instant::now();
@@ -131,14 +162,23 @@ fn main() {
                 .refresh_once(Utc::now)
                 .await
                 .unwrap_or_else(|e| fail("refresh", e));
+            let scope = store
+                .scope_reads(1)
+                .await
+                .unwrap_or_else(|e| fail("scope reads", e));
+            let scope = scope.first().unwrap_or_else(|| fail("scope", "not read"));
             println!(
-                "refresh {size} {label}: {:?} in {:.1} s, {} users, {} memberships, {} calls, {} throttled; peak RSS {:.0} MB (baseline {:.0} MB)",
+                "refresh {size} {label}: {:?} in {:.1} s, {} users, {} memberships, {} calls, {} throttled; IdP scope {:?} ({} users, {} groups, {} drift findings); peak RSS {:.0} MB (baseline {:.0} MB)",
                 r.outcome,
                 started.elapsed().as_secs_f64(),
                 r.users,
                 r.memberships,
                 r.calls,
                 r.throttles,
+                scope.outcome,
+                scope.users,
+                scope.groups,
+                scope.drift.unwrap_or(0),
                 peak_rss_mb(),
                 baseline
             );

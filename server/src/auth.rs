@@ -8,9 +8,12 @@
 //! - `GET /auth/callback`: finishes it; the session id is rotated, so a cookie from before
 //!   sign-in is worth nothing after it; roles are resolved from the claims by configuration.
 //! - `POST /auth/sign-out` (CSRF token): ends the session and the IdP's (end-session endpoint).
+//! - `POST /auth/sign-out-everywhere` (CSRF token): the same, and every other session of the
+//!   person's is no longer accepted.
 //! - `GET /auth/signed-out`: the page people land on afterwards.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::extract::{Query, Request, State};
@@ -35,6 +38,12 @@ pub struct SignIn {
     /// `scheme://host[:port]` people reach Tessera at.
     origin: String,
     absolute_timeout: Duration,
+    /// Sign-in attempts per client address; `None` when turned off.
+    limit: Option<governor::DefaultKeyedRateLimiter<IpAddr>>,
+    /// Where the client's address comes from behind a proxy; the peer's otherwise.
+    client_ip_header: Option<axum::http::HeaderName>,
+    /// Where sign-outs everywhere are recorded (the deployment's database).
+    store: store::Store,
 }
 
 /// What the session keeps about a signed-in person.
@@ -70,6 +79,7 @@ impl SignIn {
     pub async fn discover(
         auth: &crate::config::AuthSection,
         origin: &str,
+        store: store::Store,
     ) -> Result<Self, AuthSetupError> {
         if auth.issuer.is_empty() || auth.client_id.is_empty() {
             return Err(AuthSetupError::NotConfigured);
@@ -86,6 +96,11 @@ impl SignIn {
             mapping: auth.roles.clone(),
             origin: origin.to_string(),
             absolute_timeout: Duration::hours(auth.absolute_timeout_hours as i64),
+            limit: std::num::NonZeroU32::new(auth.sign_in_per_minute)
+                .map(|n| governor::RateLimiter::keyed(governor::Quota::per_minute(n))),
+            client_ip_header: axum::http::HeaderName::from_bytes(auth.client_ip_header.as_bytes())
+                .ok(),
+            store,
         })
     }
 
@@ -101,21 +116,95 @@ impl SignIn {
     }
 }
 
-/// The sign-in routes.
+/// The sign-in routes; starting a sign-in and the IdP's answer are rate-limited per client.
 pub fn routes(sign_in: Arc<SignIn>) -> Router {
     Router::new()
         .route("/auth/sign-in", get(begin))
         .route("/auth/callback", get(callback))
+        .route_layer(axum::middleware::from_fn_with_state(
+            sign_in.clone(),
+            limit_sign_in,
+        ))
         .route("/auth/sign-out", post(sign_out))
+        .route("/auth/sign-out-everywhere", post(sign_out_everywhere))
         .route("/auth/signed-out", get(signed_out))
         .with_state(sign_in)
 }
 
-/// The caller behind a session: anonymous without a sign-in, or when the sign-in is older than
-/// the absolute timeout (the session is then emptied).
+/// The client's address: the last entry of the configured proxy header, else the connection's
+/// peer (unspecified when neither is known, as in in-process tests).
+fn client_ip(request: &Request, header: Option<&axum::http::HeaderName>) -> IpAddr {
+    let forwarded = header
+        .and_then(|h| request.headers().get(h))
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit(',').next())
+        .and_then(|ip| ip.trim().parse::<IpAddr>().ok());
+    forwarded
+        .or_else(|| {
+            request
+                .extensions()
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip())
+        })
+        .unwrap_or(IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED))
+}
+
+/// Refuses sign-in attempts beyond `auth.sign_in_per_minute` from one client address, with the
+/// time to wait.
+async fn limit_sign_in(
+    State(sign_in): State<Arc<SignIn>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(limit) = &sign_in.limit else {
+        return next.run(request).await;
+    };
+    let ip = client_ip(&request, sign_in.client_ip_header.as_ref());
+    if limit.len() > 100_000 {
+        limit.retain_recent();
+    }
+    match limit.check_key(&ip) {
+        Ok(()) => next.run(request).await,
+        Err(not_until) => {
+            use governor::clock::Clock;
+            let wait = not_until
+                .wait_time_from(governor::clock::DefaultClock::default().now())
+                .as_secs()
+                .max(1);
+            tracing::warn!(%ip, "sign-in attempts over the limit; refused for {wait} s");
+            let mut response = page(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many sign-in attempts",
+                &format!(
+                    "Too many sign-in attempts came from your address. Wait {wait} seconds, then sign in again."
+                ),
+                ("/auth/sign-in", "Sign in"),
+            );
+            if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            response
+        }
+    }
+}
+
+/// The caller behind a session: anonymous without a sign-in, when the sign-in is older than
+/// the absolute timeout, or when it was ended everywhere afterwards (the session is then
+/// emptied). A database that cannot say whether it was ended counts as ended.
 async fn session_user(session: &Session, sign_in: &SignIn) -> Option<SessionUser> {
     let user: SessionUser = session.get(USER).await.ok().flatten()?;
-    if Utc::now() - user.signed_in_at > sign_in.absolute_timeout {
+    let revoked = match sign_in
+        .store
+        .sessions_revoked_before(&user.who.subject)
+        .await
+    {
+        Ok(before) => before.is_some_and(|t| user.signed_in_at <= t),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the sign-outs everywhere; treating the session as ended");
+            true
+        }
+    };
+    if revoked || Utc::now() - user.signed_in_at > sign_in.absolute_timeout {
         let _ = session.flush().await;
         return None;
     }
@@ -270,7 +359,26 @@ async fn sign_out(
     session: Session,
     Form(form): Form<SignOutForm>,
 ) -> Response {
-    let Some(user) = session_user(&session, &sign_in).await else {
+    end_session(&sign_in, &session, &form, false).await
+}
+
+/// Signs the person out of every browser and device (every session of theirs signed in until
+/// now), then out of this one as [`sign_out`] does.
+async fn sign_out_everywhere(
+    State(sign_in): State<Arc<SignIn>>,
+    session: Session,
+    Form(form): Form<SignOutForm>,
+) -> Response {
+    end_session(&sign_in, &session, &form, true).await
+}
+
+async fn end_session(
+    sign_in: &SignIn,
+    session: &Session,
+    form: &SignOutForm,
+    everywhere: bool,
+) -> Response {
+    let Some(user) = session_user(session, sign_in).await else {
         return Redirect::to("/auth/signed-out").into_response();
     };
     if !bool::from(subtle_eq(user.csrf.as_bytes(), form.csrf.as_bytes())) {
@@ -280,6 +388,22 @@ async fn sign_out(
             "The sign-out form did not carry this session's token. Use the Sign out button in Tessera.",
             ("/", "Back to Tessera"),
         );
+    }
+    if everywhere {
+        if let Err(e) = sign_in
+            .store
+            .revoke_sessions(Some(&user.who.subject), Utc::now())
+            .await
+        {
+            tracing::warn!(error = %e, "sign-out everywhere could not be recorded");
+            return page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Sign-out everywhere failed",
+                "Tessera could not record it (its database did not answer); your other sessions are still open. Try again in a moment.",
+                ("/", "Back to Tessera"),
+            );
+        }
+        tracing::info!(subject = %user.who.subject, "signed out everywhere");
     }
     let _ = session.flush().await;
     let after = format!("{}/auth/signed-out", sign_in.origin);
@@ -360,6 +484,25 @@ pub async fn guard(
             return (
                 StatusCode::FORBIDDEN,
                 "Your role does not allow this. Ask a security admin if you need it.",
+            )
+                .into_response();
+        }
+    }
+    // A signed-in server function call must carry the session's token (the page's
+    // `<meta name="csrf-token">`, sent by `app::csrf::CsrfClient`), beside the Origin check.
+    if let Some(u) = &user
+        && path.starts_with("/api/")
+        && !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS)
+    {
+        let sent = request
+            .headers()
+            .get(app::csrf::HEADER)
+            .map(HeaderValue::as_bytes)
+            .unwrap_or_default();
+        if !bool::from(subtle_eq(u.csrf.as_bytes(), sent)) {
+            return (
+                StatusCode::FORBIDDEN,
+                "Refused: this call did not carry your session's CSRF token. Reload the page and try again.",
             )
                 .into_response();
         }

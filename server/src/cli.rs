@@ -37,12 +37,27 @@ pub enum Command {
     Migrate,
     /// Validate the configuration, print it as JSON (passwords redacted) and exit.
     CheckConfig,
+    /// Print a new random key for sealing secrets; keep it in TESSERA_SECRET_KEY.
+    SecretKey,
+    /// Seal a secret read from standard input for SETTING (auth.client_secret or
+    /// idp.client_secret) with TESSERA_SECRET_KEY, and print the value to put in the
+    /// configuration instead of the secret.
+    Seal {
+        /// The setting the secret belongs to.
+        setting: String,
+    },
 }
 
 /// Parses the arguments, runs the command and turns failures into a message and an exit code
 /// (2 for configuration errors, 1 for everything else).
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
+    // Key commands need no configuration (the secrets in it may not open yet).
+    match &cli.command {
+        Some(Command::SecretKey) => return secret_key(),
+        Some(Command::Seal { setting }) => return seal(setting),
+        _ => {}
+    }
     let config = match Config::load(cli.config.as_deref(), std::env::vars()) {
         Ok(config) => config,
         Err(e) => {
@@ -144,6 +159,8 @@ async fn execute(command: Command, config: Config) -> Result<(), StartupError> {
             }
             Ok(())
         }
+        // Answered by `run` before the configuration is loaded.
+        Command::SecretKey | Command::Seal { .. } => Ok(()),
     }
 }
 
@@ -254,5 +271,68 @@ fn print_sandbox_lines(sandbox: &startup::DemoSandbox) {
             reports.holders.len(),
             sandbox::activity::DAYS
         );
+    }
+}
+
+/// `tessera secret-key`: a new random key.
+fn secret_key() -> ExitCode {
+    match store::secrets::SecretKey::generate() {
+        Ok(key) => {
+            println!("{key}");
+            eprintln!(
+                "Keep it in {} wherever Tessera runs (a secret manager, not the configuration file). Seal secrets with `tessera seal <setting>`.",
+                store::secrets::KEY_VARIABLE
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("tessera: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `tessera seal <setting>`: the secret from standard input, sealed for that setting.
+fn seal(setting: &str) -> ExitCode {
+    use std::io::Read;
+    use store::secrets::{KEY_VARIABLE, SecretKey};
+    if !Config::SECRETS.contains(&setting) {
+        eprintln!(
+            "tessera: {setting:?} holds no secret; one of {}",
+            Config::SECRETS.join(", ")
+        );
+        return ExitCode::from(2);
+    }
+    let key = match std::env::var(KEY_VARIABLE)
+        .map_err(|_| store::secrets::SecretError::BadKey)
+        .and_then(|k| SecretKey::from_base64(&k))
+    {
+        Ok(key) => key,
+        Err(_) => {
+            eprintln!(
+                "tessera: set {KEY_VARIABLE} to the deployment's key (32 random bytes in base64; make one with `tessera secret-key`)"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let mut secret = String::new();
+    if let Err(e) = std::io::stdin().read_to_string(&mut secret) {
+        eprintln!("tessera: cannot read the secret from standard input: {e}");
+        return ExitCode::FAILURE;
+    }
+    let secret = secret.trim_end_matches(['\r', '\n']);
+    if secret.is_empty() {
+        eprintln!("tessera: give the secret on standard input (nothing was read)");
+        return ExitCode::from(2);
+    }
+    match key.seal(secret, setting) {
+        Ok(sealed) => {
+            println!("{sealed}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("tessera: {e}");
+            ExitCode::FAILURE
+        }
     }
 }

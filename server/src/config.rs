@@ -88,6 +88,12 @@ pub struct AuthSection {
     pub absolute_timeout_hours: u64,
     /// Which `roles` claim values or groups (ids or names) give each role.
     pub roles: domain::access::RoleMapping,
+    /// Sign-in attempts (starts and IdP answers) allowed per client address and minute; more
+    /// are answered 429 until the minute has passed. 0 turns the limit off.
+    pub sign_in_per_minute: u32,
+    /// Behind a reverse proxy: the header holding the client's address (`X-Forwarded-For`; its
+    /// last entry, the one the proxy added, is used). Empty: the connection's peer address.
+    pub client_ip_header: String,
 }
 
 impl std::fmt::Debug for AuthSection {
@@ -100,6 +106,8 @@ impl std::fmt::Debug for AuthSection {
             .field("idle_timeout_mins", &self.idle_timeout_mins)
             .field("absolute_timeout_hours", &self.absolute_timeout_hours)
             .field("roles", &self.roles)
+            .field("sign_in_per_minute", &self.sign_in_per_minute)
+            .field("client_ip_header", &self.client_ip_header)
             .finish()
     }
 }
@@ -113,6 +121,8 @@ impl Default for AuthSection {
             scopes: vec!["profile".into(), "email".into()],
             idle_timeout_mins: 60,
             absolute_timeout_hours: 12,
+            sign_in_per_minute: 30,
+            client_ip_header: String::new(),
             roles: domain::access::RoleMapping::default(),
         }
     }
@@ -303,12 +313,62 @@ impl Config {
             }
             None => {}
         }
+        let env: Vec<(String, String)> = env.into_iter().collect();
+        let key = env
+            .iter()
+            .find(|(k, _)| k == store::secrets::KEY_VARIABLE)
+            .map(|(_, v)| v.clone())
+            .filter(|v| !v.is_empty());
         figment = figment.merge(EnvOverrides::from_vars(env));
-        let config: Config = figment
+        let mut config: Config = figment
             .extract()
             .map_err(|e| ConfigError::Invalid(describe_figment_error(e)))?;
+        config.open_secrets(key.as_deref())?;
         config.validate()?;
         Ok(config)
+    }
+
+    /// The settings that hold secrets, by key: given sealed (`tessera seal <key>`), they are
+    /// opened here with `TESSERA_SECRET_KEY`.
+    pub const SECRETS: &[&str] = &["auth.client_secret", "idp.client_secret"];
+
+    fn secret_mut(&mut self, key: &str) -> Option<&mut String> {
+        match key {
+            "auth.client_secret" => Some(&mut self.auth.client_secret),
+            "idp.client_secret" => Some(&mut self.idp.client_secret),
+            _ => None,
+        }
+    }
+
+    /// Opens every sealed secret with `key` (base64), naming the setting that fails; the
+    /// secret itself is never part of an error.
+    fn open_secrets(&mut self, key: Option<&str>) -> Result<(), ConfigError> {
+        use store::secrets::{SecretKey, is_sealed, open_if_sealed};
+        let key = match key {
+            Some(k) => Some(
+                SecretKey::from_base64(k).map_err(|e| ConfigError::BadValue {
+                    key: store::secrets::KEY_VARIABLE,
+                    value: "(hidden)".into(),
+                    reason: e.to_string(),
+                })?,
+            ),
+            None => None,
+        };
+        for name in Self::SECRETS {
+            let Some(value) = self.secret_mut(name) else {
+                continue;
+            };
+            if !is_sealed(value) {
+                continue;
+            }
+            *value =
+                open_if_sealed(value, name, key.as_ref()).map_err(|e| ConfigError::BadValue {
+                    key: name,
+                    value: "(sealed)".into(),
+                    reason: e.to_string(),
+                })?;
+        }
+        Ok(())
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
@@ -403,6 +463,15 @@ impl Config {
                 key: "auth.absolute_timeout_hours",
                 value: auth.absolute_timeout_hours.to_string(),
                 reason: "must be between 1 hour and a week".into(),
+            });
+        }
+        if !auth.client_ip_header.is_empty()
+            && axum::http::HeaderName::from_bytes(auth.client_ip_header.as_bytes()).is_err()
+        {
+            return Err(ConfigError::BadValue {
+                key: "auth.client_ip_header",
+                value: auth.client_ip_header.clone(),
+                reason: "must be an HTTP header name such as X-Forwarded-For, or empty".into(),
             });
         }
         if sandbox::seed::SeedSpec::named(&self.sandbox.org).is_none() {

@@ -261,16 +261,18 @@ impl<S: IdentityCenterSource + Sync> Refresher<S> {
         current: Option<Snapshot>,
         initial: bool,
     ) -> Result<Snapshot, RefreshError> {
+        if initial {
+            refresh.outcome = Outcome::Applied;
+            self.store.apply_initial(refresh, &read.snapshot).await?;
+            return Ok(read.snapshot);
+        }
         let current = match current {
             Some(c) => c,
             None => self.store.current_snapshot().await?,
         };
         let changes = diff(&current, &read.snapshot);
         let trips = fuse::check(&current, &changes, self.fuse);
-        if initial {
-            refresh.outcome = Outcome::Applied;
-            self.store.apply_refresh(refresh, &changes, true).await?;
-        } else if changes.is_empty() {
+        if changes.is_empty() {
             refresh.outcome = Outcome::Unchanged;
             self.store.record_refresh(refresh).await?;
         } else if !trips.is_empty() {
@@ -296,7 +298,7 @@ impl<S: IdentityCenterSource + Sync> Refresher<S> {
             return Ok(current);
         } else {
             refresh.outcome = Outcome::Applied;
-            self.store.apply_refresh(refresh, &changes, false).await?;
+            self.store.apply_refresh(refresh, &changes).await?;
         }
         drop(current);
         Ok(read.snapshot)

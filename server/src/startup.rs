@@ -198,7 +198,8 @@ pub async fn serve(
         "deployment recorded"
     );
     let sign_in = std::sync::Arc::new(
-        crate::auth::SignIn::discover(&config.auth, &config.server.public_origin()).await?,
+        crate::auth::SignIn::discover(&config.auth, &config.server.public_origin(), store.clone())
+            .await?,
     );
     let state = AppState {
         leptos_options: leptos_options(config),
@@ -227,10 +228,13 @@ pub async fn serve(
         Some(settings) => Some(start_refresh_job(config, &store, settings).await?),
         None => None,
     };
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(StartupError::Serve);
+    let served = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(StartupError::Serve);
     if let Some(job) = refresh_job {
         job.abort();
     }

@@ -122,6 +122,84 @@ fn corrupt(what: impl Into<String>) -> StoreError {
     StoreError::Corrupt(what.into())
 }
 
+/// Inserts users in batches.
+macro_rules! insert_users {
+    ($tx:expr, $users:expr, $at:expr) => {{
+        for chunk in $users.chunks(BATCH) {
+            let mut q = sqlx::QueryBuilder::new(
+                "INSERT INTO ic_users (id, user_name, display_name, given_name, family_name, email, status, \
+                 external_id, user_name_lower, display_name_lower, email_lower, first_seen) ",
+            );
+            q.push_values(chunk, |mut b, u| {
+                b.push_bind(&u.id)
+                    .push_bind(&u.user_name)
+                    .push_bind(&u.display_name)
+                    .push_bind(&u.given_name)
+                    .push_bind(&u.family_name)
+                    .push_bind(&u.email)
+                    .push_bind(status_str(u.status))
+                    .push_bind(&u.external_id)
+                    .push_bind(u.user_name.to_lowercase())
+                    .push_bind(u.display_name.to_lowercase())
+                    .push_bind(u.email.as_ref().map(|e| e.to_lowercase()))
+                    .push_bind($at);
+            });
+            q.build().execute(&mut *$tx).await?;
+        }
+    }};
+}
+
+/// Inserts groups in batches.
+macro_rules! insert_groups {
+    ($tx:expr, $groups:expr, $at:expr) => {{
+        for chunk in $groups.chunks(BATCH) {
+            let mut q = sqlx::QueryBuilder::new(
+                "INSERT INTO ic_groups (id, display_name, display_name_lower, external_id, first_seen) ",
+            );
+            q.push_values(chunk, |mut b, g| {
+                b.push_bind(&g.id)
+                    .push_bind(&g.display_name)
+                    .push_bind(g.display_name.to_lowercase())
+                    .push_bind(&g.external_id)
+                    .push_bind($at);
+            });
+            q.build().execute(&mut *$tx).await?;
+        }
+    }};
+}
+
+/// Inserts memberships in batches: `$pairs` is a slice, `|$p| ($g, $u)` gives the group and user
+/// ids of one element.
+macro_rules! insert_memberships {
+    ($tx:expr, $pairs:expr, |$p:pat_param| ($g:expr, $u:expr), $at:expr) => {{
+        for chunk in $pairs.chunks(BATCH) {
+            let mut q =
+                sqlx::QueryBuilder::new("INSERT INTO ic_memberships (group_id, user_id, since) ");
+            q.push_values(chunk, |mut b, $p| {
+                b.push_bind($g).push_bind($u).push_bind($at);
+            });
+            q.build().execute(&mut *$tx).await?;
+        }
+    }};
+}
+
+/// Inserts assignments in batches.
+macro_rules! insert_assignments {
+    ($tx:expr, $assignments:expr, $at:expr) => {{
+        for chunk in $assignments.chunks(BATCH) {
+            let mut q = sqlx::QueryBuilder::new(
+                "INSERT INTO ic_assignments (principal_kind, principal_id, since) ",
+            );
+            q.push_values(chunk, |mut b, a| {
+                b.push_bind(kind_str(a.kind))
+                    .push_bind(&a.principal_id)
+                    .push_bind($at);
+            });
+            q.build().execute(&mut *$tx).await?;
+        }
+    }};
+}
+
 /// Applies `changes` to the current-snapshot tables inside a transaction. One body for both
 /// databases: `$tx` is a transaction of either kind.
 macro_rules! write_changes {
@@ -187,59 +265,10 @@ macro_rules! write_changes {
             .execute(&mut *$tx)
             .await?;
         }
-        for chunk in changes.users_added.chunks(BATCH) {
-            let mut q = sqlx::QueryBuilder::new(
-                "INSERT INTO ic_users (id, user_name, display_name, given_name, family_name, email, status, \
-                 external_id, user_name_lower, display_name_lower, email_lower, first_seen) ",
-            );
-            q.push_values(chunk, |mut b, u| {
-                b.push_bind(&u.id)
-                    .push_bind(&u.user_name)
-                    .push_bind(&u.display_name)
-                    .push_bind(&u.given_name)
-                    .push_bind(&u.family_name)
-                    .push_bind(&u.email)
-                    .push_bind(status_str(u.status))
-                    .push_bind(&u.external_id)
-                    .push_bind(u.user_name.to_lowercase())
-                    .push_bind(u.display_name.to_lowercase())
-                    .push_bind(u.email.as_ref().map(|e| e.to_lowercase()))
-                    .push_bind(at);
-            });
-            q.build().execute(&mut *$tx).await?;
-        }
-        for chunk in changes.groups_added.chunks(BATCH) {
-            let mut q = sqlx::QueryBuilder::new(
-                "INSERT INTO ic_groups (id, display_name, display_name_lower, external_id, first_seen) ",
-            );
-            q.push_values(chunk, |mut b, g| {
-                b.push_bind(&g.id)
-                    .push_bind(&g.display_name)
-                    .push_bind(g.display_name.to_lowercase())
-                    .push_bind(&g.external_id)
-                    .push_bind(at);
-            });
-            q.build().execute(&mut *$tx).await?;
-        }
-        for chunk in changes.memberships_added.chunks(BATCH) {
-            let mut q =
-                sqlx::QueryBuilder::new("INSERT INTO ic_memberships (group_id, user_id, since) ");
-            q.push_values(chunk, |mut b, (g, u)| {
-                b.push_bind(g).push_bind(u).push_bind(at);
-            });
-            q.build().execute(&mut *$tx).await?;
-        }
-        for chunk in changes.assignments_added.chunks(BATCH) {
-            let mut q = sqlx::QueryBuilder::new(
-                "INSERT INTO ic_assignments (principal_kind, principal_id, since) ",
-            );
-            q.push_values(chunk, |mut b, a| {
-                b.push_bind(kind_str(a.kind))
-                    .push_bind(&a.principal_id)
-                    .push_bind(at);
-            });
-            q.build().execute(&mut *$tx).await?;
-        }
+        insert_users!($tx, changes.users_added, at);
+        insert_groups!($tx, changes.groups_added, at);
+        insert_memberships!($tx, changes.memberships_added, |(g, u)| (g, u), at);
+        insert_assignments!($tx, changes.assignments_added, at);
     }};
 }
 
@@ -269,16 +298,13 @@ macro_rules! insert_refresh {
     }};
 }
 
-/// Appends the history row of an applied refresh.
-macro_rules! insert_history {
-    ($tx:expr, $refresh_id:expr, $changes:expr, $at:expr, $initial:expr) => {{
-        let changes: &Changes = $changes;
-        let initial: bool = $initial;
-        let json = if initial {
-            None
-        } else {
-            Some(serde_json::to_string(changes).map_err(|e| corrupt(e.to_string()))?)
-        };
+/// Appends a history row: `json` holds the changes (none for the first refresh, which is the
+/// whole directory), `counts` the users added, removed and changed and the memberships added
+/// and removed.
+macro_rules! insert_history_row {
+    ($tx:expr, $refresh_id:expr, $at:expr, $initial:expr, $json:expr, $counts:expr) => {{
+        let counts: [usize; 5] = $counts;
+        let json: Option<String> = $json;
         let seq: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) + 1 FROM ic_history")
             .fetch_one(&mut *$tx)
             .await?;
@@ -289,15 +315,37 @@ macro_rules! insert_history {
         .bind(seq)
         .bind($refresh_id)
         .bind($at)
-        .bind(initial)
+        .bind($initial)
         .bind(json)
-        .bind(changes.users_added.len() as i64)
-        .bind(changes.users_removed.len() as i64)
-        .bind(changes.users_changed.len() as i64)
-        .bind(changes.memberships_added.len() as i64)
-        .bind(changes.memberships_removed.len() as i64)
+        .bind(counts[0] as i64)
+        .bind(counts[1] as i64)
+        .bind(counts[2] as i64)
+        .bind(counts[3] as i64)
+        .bind(counts[4] as i64)
         .execute(&mut *$tx)
         .await?;
+    }};
+}
+
+/// Appends the history row of an applied refresh (not the first: [`Store::apply_initial`]).
+macro_rules! insert_history {
+    ($tx:expr, $refresh_id:expr, $changes:expr, $at:expr) => {{
+        let changes: &Changes = $changes;
+        let json = serde_json::to_string(changes).map_err(|e| corrupt(e.to_string()))?;
+        insert_history_row!(
+            $tx,
+            $refresh_id,
+            $at,
+            false,
+            Some(json),
+            [
+                changes.users_added.len(),
+                changes.users_removed.len(),
+                changes.users_changed.len(),
+                changes.memberships_added.len(),
+                changes.memberships_removed.len(),
+            ]
+        );
     }};
 }
 
@@ -329,19 +377,62 @@ const REFRESH_COLUMNS: &str = "id, kind, started_at, finished_at, outcome, detai
 
 impl Store {
     /// Applies a refresh: its changes become the current snapshot and one history entry, all in
-    /// one transaction. `initial` for the first refresh (its changes, from nothing, are the whole
-    /// directory and are not kept as history).
+    /// one transaction.
     pub async fn apply_refresh(
         &self,
         refresh: &Refresh,
         changes: &Changes,
-        initial: bool,
     ) -> Result<(), StoreError> {
         on_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
             write_changes!(tx, changes, refresh.finished_at);
             insert_refresh!(tx, refresh, None);
-            insert_history!(tx, &refresh.id, changes, refresh.finished_at, initial);
+            insert_history!(tx, &refresh.id, changes, refresh.finished_at);
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Applies the first refresh: `snapshot` becomes the current one, written straight from its
+    /// users, groups and membership positions (no list of changes from nothing is built — at
+    /// 100,000 users that list alone was a million pairs of id strings). Its history entry has
+    /// no changes (the whole directory is the first entry). One transaction; the tables must be
+    /// empty (no refresh applied before).
+    pub async fn apply_initial(
+        &self,
+        refresh: &Refresh,
+        snapshot: &Snapshot,
+    ) -> Result<(), StoreError> {
+        let at = refresh.finished_at;
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ic_history")
+                .fetch_one(&mut *tx)
+                .await?;
+            if applied > 0 {
+                return Err(corrupt(
+                    "a first refresh was applied over an existing snapshot",
+                ));
+            }
+            insert_users!(tx, snapshot.users(), at);
+            insert_groups!(tx, snapshot.groups(), at);
+            let (groups, users) = (snapshot.groups(), snapshot.users());
+            insert_memberships!(
+                tx,
+                snapshot.membership_positions(),
+                |&(g, u)| (&groups[g as usize].id, &users[u as usize].id),
+                at
+            );
+            insert_assignments!(tx, snapshot.assignments(), at);
+            insert_refresh!(tx, refresh, None);
+            insert_history_row!(
+                tx,
+                &refresh.id,
+                at,
+                true,
+                None,
+                [snapshot.users().len(), 0, 0, snapshot.membership_count(), 0]
+            );
             tx.commit().await?;
         });
         Ok(())
@@ -403,7 +494,7 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-            insert_history!(tx, id, &changes, at, false);
+            insert_history!(tx, id, &changes, at);
             tx.commit().await?;
         });
         Ok(())
@@ -452,47 +543,47 @@ impl Store {
     /// The current snapshot (empty before the first refresh).
     pub async fn current_snapshot(&self) -> Result<Snapshot, StoreError> {
         on_pool!(self, |pool| {
-            let users = sqlx::query(
-                "SELECT id, user_name, display_name, given_name, family_name, email, status, external_id FROM ic_users",
-            )
-            .fetch_all(pool)
-            .await?
-            .iter()
-            .map(|r| {
-                let status: String = r.try_get("status")?;
-                Ok(User {
-                    id: r.try_get("id")?,
-                    user_name: r.try_get("user_name")?,
-                    display_name: r.try_get("display_name")?,
-                    given_name: r.try_get("given_name")?,
-                    family_name: r.try_get("family_name")?,
-                    email: r.try_get("email")?,
-                    status: if status == "DISABLED" {
-                        UserStatus::Disabled
-                    } else {
-                        UserStatus::Enabled
-                    },
-                    external_id: r.try_get("external_id")?,
-                })
-            })
-            .collect::<Result<Vec<User>, StoreError>>()?;
-            let groups = sqlx::query("SELECT id, display_name, external_id FROM ic_groups")
-                .fetch_all(pool)
-                .await?
-                .iter()
-                .map(|r| {
-                    Ok(Group {
+            // Rows are streamed and decoded one at a time: fetching 100,000 users at once held
+            // every row in SQLite's and sqlx's buffers beside the decoded users (≈110 MB).
+            let mut users = Vec::new();
+            {
+                let mut rows = sqlx::query(
+                    "SELECT id, user_name, display_name, given_name, family_name, email, status, external_id FROM ic_users",
+                )
+                .fetch(pool);
+                while let Some(r) = rows.try_next().await? {
+                    let status: &str = r.try_get("status")?;
+                    users.push(User {
+                        id: r.try_get("id")?,
+                        user_name: r.try_get("user_name")?,
+                        display_name: r.try_get("display_name")?,
+                        given_name: r.try_get("given_name")?,
+                        family_name: r.try_get("family_name")?,
+                        email: r.try_get("email")?,
+                        status: if status == "DISABLED" {
+                            UserStatus::Disabled
+                        } else {
+                            UserStatus::Enabled
+                        },
+                        external_id: r.try_get("external_id")?,
+                    });
+                }
+            }
+            let mut groups = Vec::new();
+            {
+                let mut rows =
+                    sqlx::query("SELECT id, display_name, external_id FROM ic_groups").fetch(pool);
+                while let Some(r) = rows.try_next().await? {
+                    groups.push(Group {
                         id: r.try_get("id")?,
                         display_name: r.try_get("display_name")?,
                         external_id: r.try_get("external_id")?,
-                    })
-                })
-                .collect::<Result<Vec<Group>, StoreError>>()?;
+                    });
+                }
+            }
             // Memberships are streamed and resolved to positions as they come, so a million of
             // them never exist as strings at once.
-            let mut users = users;
             users.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-            let mut groups = groups;
             groups.sort_unstable_by(|a, b| a.id.cmp(&b.id));
             let user_at: std::collections::HashMap<&str, u32> = users
                 .iter()

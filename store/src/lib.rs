@@ -36,6 +36,7 @@ macro_rules! on_pool {
 mod identity_center;
 mod idp_scope;
 mod leases;
+pub mod secrets;
 mod sessions;
 pub use identity_center::{Outcome, Refresh, RefreshKind};
 pub use idp_scope::{ScopeOutcome, ScopeRead, StoredDrift};

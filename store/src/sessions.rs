@@ -1,8 +1,13 @@
 //! Sign-in sessions in the deployment's database (tower-sessions' sqlx stores), so any replica
 //! serves any session and a restart signs nobody out. SQLite: table `tower_sessions`;
 //! PostgreSQL: `tower_sessions.session`. Both are created at start if missing.
+//!
+//! Sign-out everywhere does not search the stored sessions (their data is opaque to SQL): it
+//! records, per person (or for everyone), the time before which their sign-ins no longer count
+//! (`session_revocations`, migration 0005), and the server checks it on every request.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use tower_sessions_core::session::{Id, Record};
 use tower_sessions_core::session_store::{self, ExpiredDeletion, SessionStore};
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
@@ -31,6 +36,47 @@ impl Store {
                 Sessions::Postgres(store)
             }
         })
+    }
+}
+
+/// The `subject` that stands for everyone in `session_revocations`.
+const EVERYONE: &str = "*";
+
+impl Store {
+    /// Ends every session of `subject` (every session of everyone when `None`) signed in at or
+    /// before `at`.
+    pub async fn revoke_sessions(
+        &self,
+        subject: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let subject = subject.unwrap_or(EVERYONE);
+        on_pool!(self, |pool| sqlx::query(
+            "INSERT INTO session_revocations (subject, revoked_before) VALUES ($1, $2) \
+             ON CONFLICT (subject) DO UPDATE SET revoked_before = excluded.revoked_before"
+        )
+        .bind(subject)
+        .bind(at)
+        .execute(pool)
+        .await?
+        .rows_affected());
+        Ok(())
+    }
+
+    /// The latest time before which `subject`'s sign-ins no longer count (theirs or everyone's),
+    /// if any.
+    pub async fn sessions_revoked_before(
+        &self,
+        subject: &str,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let times: Vec<DateTime<Utc>> = on_pool!(self, |pool| sqlx::query_scalar(
+            "SELECT revoked_before FROM session_revocations WHERE subject = $1 OR subject = $2"
+        )
+        .bind(subject)
+        .bind(EVERYONE)
+        .fetch_all(pool)
+        .await?);
+        Ok(times.into_iter().max())
     }
 }
 

@@ -1,7 +1,8 @@
 //! Every page and every server function, against an anonymous caller and each persona signed in
 //! through the sandbox IdP: each must be declared in `app::access` and answer as its rule says,
 //! so a new server function without a rule fails here. Also: cross-site posts are refused, the
-//! cookie from before sign-in is worth nothing after it, and sign-out needs the session's token.
+//! cookie from before sign-in is worth nothing after it, server functions and sign-out need the
+//! session's token, and sign-in attempts are limited per client address.
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
@@ -14,6 +15,9 @@ store::backend_tests!(
     every_server_function_and_page_answers_each_role_as_declared,
     cross_site_posts_and_old_cookies_are_refused,
     sign_out_needs_the_session_token_and_ends_the_session,
+    sign_in_attempts_are_limited_per_address,
+    sign_out_everywhere_ends_every_session_of_that_person_only,
+    an_admin_ends_every_session,
 );
 
 /// The personas and the roles the demo mapping gives them.
@@ -73,12 +77,18 @@ async fn every_server_function_and_page_answers_each_role_as_declared(db: &TestD
 
     // Each persona: allowed → answered, not allowed → 403.
     for (persona, roles) in PERSONAS {
-        let cookie = h.sign_in(persona).await;
+        let mut cookie = h.sign_in(persona).await;
         for (path, access) in app::access::SERVER_FNS {
             let a = h.call(path, Some(&cookie), Some(ORIGIN)).await;
             match caller(roles).decide(*access) {
                 Decision::Allow => {
-                    assert_eq!(a.status, StatusCode::OK, "{persona} {path}: {}", a.body)
+                    assert_eq!(a.status, StatusCode::OK, "{persona} {path}: {}", a.body);
+                    if *path == "/api/end_all_sessions" {
+                        // It ended this session too.
+                        let after = h.call("/api/whoami", Some(&cookie), Some(ORIGIN)).await;
+                        assert_eq!(after.status, StatusCode::UNAUTHORIZED);
+                        cookie = h.sign_in(persona).await;
+                    }
                 }
                 _ => assert_eq!(
                     a.status,
@@ -138,6 +148,25 @@ async fn cross_site_posts_and_old_cookies_are_refused(db: &TestDb) {
         let a = h.call("/api/system_status", Some(&cookie), origin).await;
         assert_eq!(a.status, StatusCode::FORBIDDEN, "{origin:?}");
         assert!(a.body.contains("did not come from Tessera"));
+    }
+    // From this site's origin but without the session's token (a request forged where the
+    // Origin check alone would not catch it), or with another session's: refused.
+    let other = h.sign_in("auditor").await;
+    let other_token = h
+        .get("/", Some(&other))
+        .await
+        .body
+        .split("name=\"csrf-token\" content=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string();
+    for token in [None, Some(""), Some(other_token.as_str())] {
+        let a = h
+            .call_with_token("/api/system_status", Some(&cookie), Some(ORIGIN), token)
+            .await;
+        assert_eq!(a.status, StatusCode::FORBIDDEN, "{token:?}");
+        assert!(a.body.contains("CSRF token"), "{}", a.body);
     }
     // The cookie the browser held before sign-in is not a signed-in session.
     let old = h
@@ -199,4 +228,130 @@ async fn sign_out_needs_the_session_token_and_ends_the_session(db: &TestDb) {
     );
     let gone = h.call("/api/whoami", Some(&cookie), Some(ORIGIN)).await;
     assert_eq!(gone.status, StatusCode::UNAUTHORIZED);
+}
+
+async fn sign_in_attempts_are_limited_per_address(db: &TestDb) {
+    use axum::extract::ConnectInfo;
+    let h = Harness::start(db).await;
+    let from = |ip: &str| {
+        Request::get("/auth/sign-in")
+            .extension(ConnectInfo(std::net::SocketAddr::new(
+                ip.parse().unwrap(),
+                50_000,
+            )))
+            .body(Body::empty())
+            .unwrap()
+    };
+    // The default allows 30 a minute from one address (a person retrying is never near it).
+    let limit = server::config::Config::default().auth.sign_in_per_minute;
+    for n in 0..limit {
+        let a = h.send(from("203.0.113.7")).await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "attempt {n}");
+    }
+    let refused = h.send(from("203.0.113.7")).await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        refused.body.contains("Too many sign-in attempts") && refused.body.contains("seconds"),
+        "{}",
+        refused.body
+    );
+    // The IdP's answers count too; other addresses are not affected.
+    let callback = Request::get("/auth/callback?state=x&code=y")
+        .extension(ConnectInfo(std::net::SocketAddr::new(
+            "203.0.113.7".parse().unwrap(),
+            50_001,
+        )))
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(h.send(callback).await.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        h.send(from("198.51.100.2")).await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+/// The session's CSRF token, as its page carries it.
+async fn token_of(h: &Harness, cookie: &str) -> String {
+    let me = h.call("/api/whoami", Some(cookie), Some(ORIGIN)).await;
+    let me: serde_json::Value = serde_json::from_str(&me.body).unwrap();
+    me["csrf"].as_str().unwrap().to_string()
+}
+
+async fn sign_out_everywhere_ends_every_session_of_that_person_only(db: &TestDb) {
+    let h = Harness::start(db).await;
+    // The same person in two browsers, and someone else.
+    let laptop = h.sign_in("team-lead").await;
+    let phone = h.sign_in("team-lead").await;
+    let other = h.sign_in("auditor").await;
+    let everywhere = |token: &str| {
+        Request::post("/auth/sign-out-everywhere")
+            .header(header::COOKIE, &phone)
+            .header(header::ORIGIN, ORIGIN)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!("csrf={token}")))
+            .unwrap()
+    };
+    let refused = h.send(everywhere("forged")).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let still = h.call("/api/whoami", Some(&laptop), Some(ORIGIN)).await;
+    assert_eq!(
+        still.status,
+        StatusCode::OK,
+        "a refused request ends nothing"
+    );
+
+    let done = h.send(everywhere(&token_of(&h, &phone).await)).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    assert!(done.location.unwrap().contains("/oauth2/v2.0/logout"));
+    for cookie in [&laptop, &phone] {
+        let gone = h.call("/api/whoami", Some(cookie), Some(ORIGIN)).await;
+        assert_eq!(gone.status, StatusCode::UNAUTHORIZED);
+        let page = h.get("/", Some(cookie)).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "pages send to sign-in");
+    }
+    let kept = h.call("/api/whoami", Some(&other), Some(ORIGIN)).await;
+    assert_eq!(
+        kept.status,
+        StatusCode::OK,
+        "another person's session stays"
+    );
+    // Signing in again works: only sessions from before count as ended.
+    let again = h.sign_in("team-lead").await;
+    assert_eq!(
+        h.call("/api/whoami", Some(&again), Some(ORIGIN))
+            .await
+            .status,
+        StatusCode::OK
+    );
+}
+
+async fn an_admin_ends_every_session(db: &TestDb) {
+    let h = Harness::start(db).await;
+    let lead = h.sign_in("team-lead").await;
+    let auditor = h.sign_in("auditor").await;
+    let admin = h.sign_in("security-admin").await;
+    // Not theirs to do: refused, nothing ended.
+    let refused = h
+        .call("/api/end_all_sessions", Some(&lead), Some(ORIGIN))
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        h.call("/api/whoami", Some(&auditor), Some(ORIGIN))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let done = h
+        .call("/api/end_all_sessions", Some(&admin), Some(ORIGIN))
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert!(done.body.contains("Every session"), "{}", done.body);
+    for cookie in [&lead, &auditor, &admin] {
+        assert_eq!(
+            h.call("/api/whoami", Some(cookie), Some(ORIGIN))
+                .await
+                .status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
 }

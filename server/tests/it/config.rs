@@ -230,7 +230,10 @@ fn sign_in_settings_are_checked_and_name_the_key() {
 #[tokio::test]
 async fn serving_without_sign_in_configured_says_which_keys_to_set() {
     let config = Config::load(None, env(&[])).unwrap();
-    let e = server::auth::SignIn::discover(&config.auth, &config.server.public_origin())
+    let store = store::Store::connect("sqlite::memory:", &store::ConnectOptions::default())
+        .await
+        .unwrap();
+    let e = server::auth::SignIn::discover(&config.auth, &config.server.public_origin(), store)
         .await
         .err()
         .unwrap()
@@ -239,4 +242,44 @@ async fn serving_without_sign_in_configured_says_which_keys_to_set() {
         e.contains("auth.issuer") && e.contains("TESSERA_AUTH__CLIENT_SECRET"),
         "{e}"
     );
+}
+
+#[test]
+fn sealed_secrets_open_with_the_key_from_the_environment_and_say_what_is_wrong_otherwise() {
+    use store::secrets::{KEY_VARIABLE, SecretKey};
+    let key = SecretKey::generate().unwrap();
+    let sealer = SecretKey::from_base64(&key).unwrap();
+    let auth = sealer.seal("sign-in-s3cret", "auth.client_secret").unwrap();
+    let idp = sealer.seal("graph-s3cret", "idp.client_secret").unwrap();
+    let file = file_with(&format!(
+        "[auth]\nclient_secret = \"{auth}\"\n[idp]\nclient_secret = \"{idp}\"\n"
+    ));
+    let config = Config::load(Some(file.path()), env(&[(KEY_VARIABLE, &key)])).unwrap();
+    assert_eq!(config.auth.client_secret, "sign-in-s3cret");
+    assert_eq!(config.idp.client_secret, "graph-s3cret");
+
+    // No key, another key, a value sealed for the other setting: each names the setting and
+    // what to do, and never shows the secret.
+    let other = SecretKey::generate().unwrap();
+    let swapped = file_with(&format!("[auth]\nclient_secret = \"{idp}\"\n"));
+    for (file, vars, says) in [
+        (&file, env(&[]), "is not set"),
+        (&file, env(&[(KEY_VARIABLE, &other)]), "another key"),
+        (&swapped, env(&[(KEY_VARIABLE, &key)]), "another setting"),
+        (
+            &file,
+            env(&[(KEY_VARIABLE, "c2hvcnQ=")]),
+            "tessera secret-key",
+        ),
+    ] {
+        let e = Config::load(Some(file.path()), vars)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(says), "{e}");
+        assert!(!e.contains("s3cret"), "{e}");
+        assert!(
+            e.contains("auth.client_secret") || e.contains(KEY_VARIABLE),
+            "{e}"
+        );
+    }
 }

@@ -24,6 +24,8 @@ pub struct Harness {
     _sandbox: RunningSandbox,
     /// Follows no redirects: each hop is checked.
     browser: reqwest::Client,
+    /// Each signed-in session's CSRF token (read from its page), by cookie.
+    tokens: std::sync::Mutex<std::collections::HashMap<String, String>>,
 }
 
 /// A response's status, `Location`, session cookie (`name=value`) and body.
@@ -50,7 +52,7 @@ impl Harness {
         };
         let auth = server::startup::demo_auth(&config, &demo);
         let sign_in = Arc::new(
-            server::auth::SignIn::discover(&auth, &config.server.public_origin())
+            server::auth::SignIn::discover(&auth, &config.server.public_origin(), db.store.clone())
                 .await
                 .unwrap(),
         );
@@ -74,6 +76,7 @@ impl Harness {
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap(),
+            tokens: std::sync::Mutex::default(),
         }
     }
 
@@ -108,10 +111,27 @@ impl Harness {
         self.send(request.body(Body::empty()).unwrap()).await
     }
 
-    /// A server function call (POST, form-encoded) from `origin`.
+    /// A server function call (POST, form-encoded) from `origin`, carrying the session's CSRF
+    /// token as the page's client does.
     pub async fn call(&self, path: &str, cookie: Option<&str>, origin: Option<&str>) -> Answer {
+        let token = cookie.and_then(|c| self.tokens.lock().unwrap().get(c).cloned());
+        self.call_with_token(path, cookie, origin, token.as_deref())
+            .await
+    }
+
+    /// A server function call with the given CSRF token header (or none).
+    pub async fn call_with_token(
+        &self,
+        path: &str,
+        cookie: Option<&str>,
+        origin: Option<&str>,
+        token: Option<&str>,
+    ) -> Answer {
         let mut request =
             Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(t) = token {
+            request = request.header(app::csrf::HEADER, t);
+        }
         if let Some(c) = cookie {
             request = request.header(header::COOKIE, c);
         }
@@ -152,6 +172,16 @@ impl Harness {
         assert_eq!(done.location.as_deref(), Some("/"));
         let after = done.cookie.expect("a new session id at sign-in");
         assert_ne!(after, before, "the session id is rotated at sign-in");
+        let page = self.get("/", Some(&after)).await;
+        let token = page
+            .body
+            .split("name=\"csrf-token\" content=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .filter(|t| !t.is_empty())
+            .expect("the signed-in page carries the session's CSRF token")
+            .to_string();
+        self.tokens.lock().unwrap().insert(after.clone(), token);
         (after, before)
     }
 

@@ -96,27 +96,15 @@ async fn refreshes_build_history_and_the_past_can_be_read_back(db: &TestDb) {
         &["ann"],
     );
     let s3 = snapshot(&["bob", "cat"], &[("g-q", "cat")], &[]);
-    s.apply_refresh(
-        &refresh("r1", t(1), Outcome::Applied, &s1),
-        &diff(&Snapshot::default(), &s1),
-        true,
-    )
-    .await
-    .unwrap();
-    s.apply_refresh(
-        &refresh("r2", t(2), Outcome::Applied, &s2),
-        &diff(&s1, &s2),
-        false,
-    )
-    .await
-    .unwrap();
-    s.apply_refresh(
-        &refresh("r3", t(3), Outcome::Applied, &s3),
-        &diff(&s2, &s3),
-        false,
-    )
-    .await
-    .unwrap();
+    s.apply_initial(&refresh("r1", t(1), Outcome::Applied, &s1), &s1)
+        .await
+        .unwrap();
+    s.apply_refresh(&refresh("r2", t(2), Outcome::Applied, &s2), &diff(&s1, &s2))
+        .await
+        .unwrap();
+    s.apply_refresh(&refresh("r3", t(3), Outcome::Applied, &s3), &diff(&s2, &s3))
+        .await
+        .unwrap();
 
     assert_eq!(s.current_snapshot().await.unwrap(), s3);
     assert_eq!(s.current_taken_at().await.unwrap(), Some(t(3)));
@@ -142,13 +130,9 @@ async fn refreshes_build_history_and_the_past_can_be_read_back(db: &TestDb) {
 async fn a_failed_apply_changes_nothing(db: &TestDb) {
     let s = &db.store;
     let s1 = snapshot(&["ann", "bob"], &[("g-q", "ann")], &[]);
-    s.apply_refresh(
-        &refresh("r1", t(1), Outcome::Applied, &s1),
-        &diff(&Snapshot::default(), &s1),
-        true,
-    )
-    .await
-    .unwrap();
+    s.apply_initial(&refresh("r1", t(1), Outcome::Applied, &s1), &s1)
+        .await
+        .unwrap();
     // Changes that do not fit the stored snapshot (adding a user who is there already) fail
     // part-way through; the transaction leaves everything as it was.
     let bad = Changes {
@@ -157,7 +141,7 @@ async fn a_failed_apply_changes_nothing(db: &TestDb) {
         ..Changes::default()
     };
     let err = s
-        .apply_refresh(&refresh("r2", t(2), Outcome::Applied, &s1), &bad, false)
+        .apply_refresh(&refresh("r2", t(2), Outcome::Applied, &s1), &bad)
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Query(_)), "{err:?}");
@@ -168,6 +152,15 @@ async fn a_failed_apply_changes_nothing(db: &TestDb) {
         "no refresh row either"
     );
     assert_eq!(s.current_taken_at().await.unwrap(), Some(t(1)));
+
+    // A second "first" refresh over the stored snapshot is refused and changes nothing.
+    let s2 = snapshot(&["cat"], &[], &[]);
+    let err = s
+        .apply_initial(&refresh("r2b", t(2), Outcome::Applied, &s2), &s2)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt(_)), "{err:?}");
+    assert_eq!(s.current_snapshot().await.unwrap(), s1);
 
     // A read that failed is recorded with what failed, and changes nothing.
     let mut failed = refresh("r3", t(3), Outcome::Failed, &Snapshot::default());
@@ -190,13 +183,9 @@ async fn held_refreshes_wait_for_an_admin(db: &TestDb) {
         &[],
     );
     let s2 = snapshot(&["cat"], &[], &[]);
-    s.apply_refresh(
-        &refresh("r1", t(1), Outcome::Applied, &s1),
-        &diff(&Snapshot::default(), &s1),
-        true,
-    )
-    .await
-    .unwrap();
+    s.apply_initial(&refresh("r1", t(1), Outcome::Applied, &s1), &s1)
+        .await
+        .unwrap();
     let mut held = refresh("r2", t(2), Outcome::Held, &s2);
     held.detail = Some("users: 2 of 3 would be removed (limit 10 %)".into());
     s.hold_refresh(&held, &diff(&s1, &s2)).await.unwrap();
@@ -232,23 +221,15 @@ async fn a_hold_that_no_longer_fits_cannot_be_confirmed(db: &TestDb) {
     let s1 = snapshot(&["ann", "bob"], &[("g-q", "ann")], &[]);
     let s2 = snapshot(&[], &[], &[]);
     let s3 = snapshot(&["ann", "bob", "dan"], &[("g-q", "ann")], &[]);
-    s.apply_refresh(
-        &refresh("r1", t(1), Outcome::Applied, &s1),
-        &diff(&Snapshot::default(), &s1),
-        true,
-    )
-    .await
-    .unwrap();
+    s.apply_initial(&refresh("r1", t(1), Outcome::Applied, &s1), &s1)
+        .await
+        .unwrap();
     s.hold_refresh(&refresh("r2", t(2), Outcome::Held, &s2), &diff(&s1, &s2))
         .await
         .unwrap();
-    s.apply_refresh(
-        &refresh("r3", t(3), Outcome::Applied, &s3),
-        &diff(&s1, &s3),
-        false,
-    )
-    .await
-    .unwrap();
+    s.apply_refresh(&refresh("r3", t(3), Outcome::Applied, &s3), &diff(&s1, &s3))
+        .await
+        .unwrap();
     let err = s.confirm_held("r2", t(4)).await.unwrap_err();
     assert!(matches!(err, StoreError::HeldIsStale(_)), "{err:?}");
     assert!(err.to_string().contains("discard it and refresh again"));
@@ -271,11 +252,7 @@ async fn the_demo_organisation_round_trips(db: &TestDb) {
     let org = Organisation::generate(&SeedSpec::demo()).unwrap();
     let seeded = snapshot_of(&org.identity_center, assignments_of(&org.instance)).unwrap();
     db.store
-        .apply_refresh(
-            &refresh("r1", t(1), Outcome::Applied, &seeded),
-            &diff(&Snapshot::default(), &seeded),
-            true,
-        )
+        .apply_initial(&refresh("r1", t(1), Outcome::Applied, &seeded), &seeded)
         .await
         .unwrap();
     assert_eq!(db.store.current_snapshot().await.unwrap(), seeded);
