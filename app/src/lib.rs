@@ -137,25 +137,19 @@ fn Overview() -> impl IntoView {
 /// Shows its children to security admins and auditors (the server checks again).
 #[component]
 fn OperatorsOnly(children: ChildrenFn) -> impl IntoView {
-    let me = expect_context::<Resource<Result<me::Me, ServerFnError>>>();
-    view! {
-        <Transition fallback=|| ()>
-            {move || {
-                let children = children.clone();
-                Suspend::new(async move {
-                    match me.await {
-                        Ok(me) if me.operator => children().into_any(),
-                        _ => ().into_any(),
-                    }
-                })
-            }}
-        </Transition>
-    }
+    view! { <ShownTo who=|me: &me::Me| me.operator children/> }
 }
 
 /// Shows its children to security admins (the server checks again).
 #[component]
 fn AdminsOnly(children: ChildrenFn) -> impl IntoView {
+    view! { <ShownTo who=|me: &me::Me| me.admin children/> }
+}
+
+/// Shows its children to the signed-in people `who` accepts (a convenience: the server checks
+/// every call again).
+#[component]
+fn ShownTo(who: fn(&me::Me) -> bool, children: ChildrenFn) -> impl IntoView {
     let me = expect_context::<Resource<Result<me::Me, ServerFnError>>>();
     view! {
         <Transition fallback=|| ()>
@@ -163,7 +157,7 @@ fn AdminsOnly(children: ChildrenFn) -> impl IntoView {
                 let children = children.clone();
                 Suspend::new(async move {
                     match me.await {
-                        Ok(me) if me.admin => children().into_any(),
+                        Ok(me) if who(&me) => children().into_any(),
                         _ => ().into_any(),
                     }
                 })

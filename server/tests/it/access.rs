@@ -203,14 +203,7 @@ async fn sign_out_needs_the_session_token_and_ends_the_session(db: &TestDb) {
     let me = h.call("/api/whoami", Some(&cookie), Some(ORIGIN)).await;
     let me: serde_json::Value = serde_json::from_str(&me.body).unwrap();
     let csrf = me["csrf"].as_str().unwrap().to_string();
-    let sign_out = |token: String| {
-        Request::post("/auth/sign-out")
-            .header(header::COOKIE, &cookie)
-            .header(header::ORIGIN, ORIGIN)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(format!("csrf={token}")))
-            .unwrap()
-    };
+    let sign_out = |token: String| form_post("/auth/sign-out", &cookie, &token);
     let refused = h.send(sign_out("forged".into())).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     let still = h.call("/api/whoami", Some(&cookie), Some(ORIGIN)).await;
@@ -270,6 +263,16 @@ async fn sign_in_attempts_are_limited_per_address(db: &TestDb) {
     );
 }
 
+/// A form posted from Tessera's page with the session's cookie and the token in `csrf`.
+fn form_post(path: &str, cookie: &str, token: &str) -> Request<Body> {
+    Request::post(path)
+        .header(header::COOKIE, cookie)
+        .header(header::ORIGIN, ORIGIN)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!("csrf={token}")))
+        .unwrap()
+}
+
 /// The session's CSRF token, as its page carries it.
 async fn token_of(h: &Harness, cookie: &str) -> String {
     let me = h.call("/api/whoami", Some(cookie), Some(ORIGIN)).await;
@@ -283,14 +286,7 @@ async fn sign_out_everywhere_ends_every_session_of_that_person_only(db: &TestDb)
     let laptop = h.sign_in("team-lead").await;
     let phone = h.sign_in("team-lead").await;
     let other = h.sign_in("auditor").await;
-    let everywhere = |token: &str| {
-        Request::post("/auth/sign-out-everywhere")
-            .header(header::COOKIE, &phone)
-            .header(header::ORIGIN, ORIGIN)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(format!("csrf={token}")))
-            .unwrap()
-    };
+    let everywhere = |token: &str| form_post("/auth/sign-out-everywhere", &phone, token);
     let refused = h.send(everywhere("forged")).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     let still = h.call("/api/whoami", Some(&laptop), Some(ORIGIN)).await;
