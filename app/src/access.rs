@@ -58,3 +58,16 @@ pub fn csrf_token() -> Option<String> {
 /// The current session's CSRF token (provided by the server), for forms that post.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CsrfToken(pub String);
+
+/// A team lead's teams (the IdP groups they own), by name (provided by the server).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Teams(pub Vec<String>);
+
+/// The current caller's teams, if a team lead with any.
+pub fn teams() -> Vec<String> {
+    use leptos::prelude::use_context;
+    use_context::<axum::http::request::Parts>()
+        .and_then(|p| p.extensions.get::<Teams>().cloned())
+        .map(|t| t.0)
+        .unwrap_or_default()
+}

@@ -14,6 +14,8 @@ pub struct Me {
     pub operator: bool,
     /// Whether they are a security admin (ending everyone's sessions).
     pub admin: bool,
+    /// A team lead's teams (the IdP groups they own).
+    pub teams: Vec<String>,
     /// The session's token for the sign-out form.
     pub csrf: String,
 }
@@ -36,6 +38,7 @@ pub async fn whoami() -> Result<Me, ServerFnError> {
                 roles: roles.iter().map(|r| r.label().to_string()).collect(),
                 operator,
                 admin,
+                teams: crate::access::teams(),
                 csrf: crate::access::csrf_token().unwrap_or_default(),
             })
         }
@@ -59,6 +62,11 @@ pub fn UserMenu(me: Resource<Result<Me, ServerFnError>>) -> impl IntoView {
                             <div class="ml-auto flex items-center gap-3 text-sm">
                                 <span data-testid="me-name" class="font-medium">{me.name}</span>
                                 <span data-testid="me-roles" class="rounded bg-slate-100 px-2 py-0.5 text-slate-700 dark:bg-slate-800 dark:text-slate-300">{roles}</span>
+                                {(!me.teams.is_empty()).then(|| view! {
+                                    <span data-testid="me-teams" class="hidden text-slate-500 md:inline dark:text-slate-400" title="The groups you own in the IdP: your teams">
+                                        {format!("Teams: {}", me.teams.join(", "))}
+                                    </span>
+                                })}
                                 <form method="post" action="/auth/sign-out">
                                     <input type="hidden" name="csrf" value=me.csrf.clone()/>
                                     <button type="submit" data-testid="sign-out" class="rounded-md border border-slate-300 px-2 py-1 hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800">"Sign out"</button>

@@ -73,6 +73,13 @@ impl EntraSettings {
 }
 
 /// What went wrong, in words an admin can act on.
+/// A group named by id, with its display name.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct GroupRef {
+    pub id: String,
+    pub display_name: String,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum EntraError {
     #[error(
@@ -227,6 +234,51 @@ impl EntraReader {
                 .map(str::to_string);
         }
         Ok(())
+    }
+
+    /// The groups a user belongs to, directly or through nested groups (id and display name):
+    /// what an ID token lists in `groups`, read when it could not (Entra's groups overage).
+    pub async fn groups_of(&self, user_id: &str) -> Result<Vec<GroupRef>, EntraError> {
+        self.directory_groups(user_id, "transitiveMemberOf", "GroupMember.Read.All")
+            .await
+    }
+
+    /// The groups a user owns (id and display name): a team lead's teams.
+    pub async fn groups_owned_by(&self, user_id: &str) -> Result<Vec<GroupRef>, EntraError> {
+        self.directory_groups(user_id, "ownedObjects", "User.Read.All")
+            .await
+    }
+
+    /// The groups among a user's `relation` (directory objects of any type; only groups kept,
+    /// without an OData cast, which would need advanced queries).
+    async fn directory_groups(
+        &self,
+        user_id: &str,
+        relation: &str,
+        needs: &'static str,
+    ) -> Result<Vec<GroupRef>, EntraError> {
+        let user: String = form_urlencoded::byte_serialize(user_id.as_bytes()).collect();
+        let objects = self
+            .all(
+                self.graph(&format!(
+                    "users/{user}/{relation}?$select=id,displayName&$top=999"
+                )),
+                &format!("the {relation} of user {user_id}"),
+                needs,
+            )
+            .await?;
+        Ok(objects
+            .iter()
+            .filter(|o| {
+                o.get("@odata.type").and_then(Value::as_str) == Some("#microsoft.graph.group")
+            })
+            .filter_map(|g| {
+                Some(GroupRef {
+                    id: g.get("id")?.as_str()?.to_string(),
+                    display_name: str_of(g, "displayName"),
+                })
+            })
+            .collect())
     }
 
     fn graph(&self, path: &str) -> String {

@@ -43,6 +43,10 @@ pub struct AuthorisationClaims {
     pub groups: Option<Vec<String>>,
     #[serde(default)]
     pub roles: Vec<String>,
+    /// Entra's object id of the person (the same for every app, unlike `sub`): what Graph
+    /// knows them by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oid: Option<String>,
     /// Entra's distributed claims: present (naming `groups`) when a person is in more groups
     /// than the token can carry.
     #[serde(
@@ -92,6 +96,9 @@ pub struct SignedIn {
     pub preferred_username: Option<String>,
     pub groups: Groups,
     pub roles: Vec<String>,
+    /// Entra's `oid` (the person's object id in the directory), when the IdP sends it.
+    #[serde(default)]
+    pub object_id: Option<String>,
     /// When the ID token expires.
     pub expires: DateTime<Utc>,
     /// The raw ID token, kept only as the end-session request's `id_token_hint`.
@@ -332,6 +339,7 @@ impl OidcProvider {
             preferred_username: claims.preferred_username().map(|u| u.to_string()),
             groups,
             roles: extra.roles.clone(),
+            object_id: extra.oid.clone(),
             expires: claims.expiration(),
             id_token: raw.to_string(),
         })

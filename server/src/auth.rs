@@ -44,6 +44,11 @@ pub struct SignIn {
     client_ip_header: Option<axum::http::HeaderName>,
     /// Where sign-outs everywhere are recorded (the deployment's database).
     store: store::Store,
+    /// Entra's directory (Graph, with the `[idp]` app's credentials), when configured: resolves
+    /// a groups overage and finds the groups a team lead owns (their teams).
+    directory: Option<connectors::entra::EntraReader>,
+    /// Teams by configuration: a lead's user name or email (lower case) → group names or ids.
+    teams: HashMap<String, Vec<String>>,
 }
 
 /// What the session keeps about a signed-in person.
@@ -54,6 +59,9 @@ struct SessionUser {
     signed_in_at: DateTime<Utc>,
     /// The synchronizer token forms that post must carry.
     csrf: String,
+    /// A team lead's teams: the IdP groups they own.
+    #[serde(default)]
+    teams: Vec<connectors::entra::GroupRef>,
 }
 
 /// A pending sign-in and where to go afterwards.
@@ -101,7 +109,20 @@ impl SignIn {
             client_ip_header: axum::http::HeaderName::from_bytes(auth.client_ip_header.as_bytes())
                 .ok(),
             store,
+            directory: None,
+            teams: auth
+                .teams
+                .iter()
+                .map(|(lead, groups)| (lead.to_lowercase(), groups.clone()))
+                .collect(),
         })
+    }
+
+    /// Reads Entra's directory at sign-in: a groups overage is resolved through Graph instead
+    /// of refusing the sign-in, and a team lead's teams are the groups they own.
+    pub fn with_directory(mut self, directory: connectors::entra::EntraReader) -> Self {
+        self.directory = Some(directory);
+        self
     }
 
     /// The IdP's origin (sign-out forms are redirected there; the CSP allows it).
@@ -185,6 +206,56 @@ async fn limit_sign_in(
             }
             response
         }
+    }
+}
+
+impl SignIn {
+    /// A person's groups when the ID token could not list them (Entra's overage): read from
+    /// the directory, ids and names both (the role mapping may name either). Unknown without a
+    /// directory or when it does not answer — never "no groups".
+    async fn groups_of(&self, who: &SignedIn) -> GroupsClaim {
+        let (Some(directory), Some(oid)) = (&self.directory, &who.object_id) else {
+            return GroupsClaim::Unknown;
+        };
+        match directory.groups_of(oid).await {
+            Ok(groups) => GroupsClaim::Listed(
+                groups
+                    .into_iter()
+                    .flat_map(|g| [g.id, g.display_name])
+                    .collect(),
+            ),
+            Err(e) => {
+                tracing::warn!(error = %e, "sign-in: the person's groups could not be read from the directory");
+                GroupsClaim::Unknown
+            }
+        }
+    }
+
+    /// A team lead's teams: the groups configured for them (`auth.teams`, by user name or
+    /// email) and the groups they own in the directory, each once. A failed directory read is
+    /// logged and adds none, so the lead sees too few people rather than too many.
+    async fn teams_of(&self, who: &SignedIn) -> Vec<connectors::entra::GroupRef> {
+        let mut teams: Vec<connectors::entra::GroupRef> = [&who.preferred_username, &who.email]
+            .into_iter()
+            .flatten()
+            .filter_map(|name| self.teams.get(&name.to_lowercase()))
+            .flatten()
+            .map(|group| connectors::entra::GroupRef {
+                id: group.clone(),
+                display_name: group.clone(),
+            })
+            .collect();
+        if let (Some(directory), Some(oid)) = (&self.directory, &who.object_id) {
+            match directory.groups_owned_by(oid).await {
+                Ok(owned) => teams.extend(owned),
+                Err(e) => {
+                    tracing::warn!(error = %e, "sign-in: the team lead's groups could not be read from the directory");
+                }
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        teams.retain(|t| seen.insert(t.id.clone()));
+        teams
     }
 }
 
@@ -306,7 +377,7 @@ async fn callback(
     };
     let groups = match &who.groups {
         Groups::Listed(g) => GroupsClaim::Listed(g.clone()),
-        Groups::Overage => GroupsClaim::Unknown,
+        Groups::Overage => sign_in.groups_of(&who).await,
         Groups::NotSent => GroupsClaim::NotSent,
     };
     let roles = match sign_in.mapping.resolve(&who.roles, &groups) {
@@ -331,11 +402,17 @@ async fn callback(
             again,
         );
     }
+    let teams = if roles.contains(&Role::TeamLead) {
+        sign_in.teams_of(&who).await
+    } else {
+        Vec::new()
+    };
     let user = SessionUser {
         who,
         roles,
         signed_in_at: Utc::now(),
         csrf: connectors::oidc::random_token(),
+        teams,
     };
     tracing::info!(subject = %user.who.subject, roles = ?user.roles, "signed in");
     if session.insert(USER, user).await.is_err() {
@@ -509,6 +586,9 @@ pub async fn guard(
     }
     request.extensions_mut().insert(caller);
     if let Some(u) = user {
+        request.extensions_mut().insert(app::access::Teams(
+            u.teams.into_iter().map(|t| t.display_name).collect(),
+        ));
         request
             .extensions_mut()
             .insert(app::access::CsrfToken(u.csrf));

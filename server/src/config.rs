@@ -94,6 +94,9 @@ pub struct AuthSection {
     /// Behind a reverse proxy: the header holding the client's address (`X-Forwarded-For`; its
     /// last entry, the one the proxy added, is used). Empty: the connection's peer address.
     pub client_ip_header: String,
+    /// Team leads' teams by configuration, for IdPs without group owners (PingOne) or beside
+    /// them: a lead's user name or email → the group names (or ids) that are their teams.
+    pub teams: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 impl std::fmt::Debug for AuthSection {
@@ -108,6 +111,7 @@ impl std::fmt::Debug for AuthSection {
             .field("roles", &self.roles)
             .field("sign_in_per_minute", &self.sign_in_per_minute)
             .field("client_ip_header", &self.client_ip_header)
+            .field("teams", &self.teams)
             .finish()
     }
 }
@@ -123,6 +127,7 @@ impl Default for AuthSection {
             absolute_timeout_hours: 12,
             sign_in_per_minute: 30,
             client_ip_header: String::new(),
+            teams: std::collections::BTreeMap::new(),
             roles: domain::access::RoleMapping::default(),
         }
     }

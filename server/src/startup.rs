@@ -197,10 +197,15 @@ pub async fn serve(
         starts = deployment.starts,
         "deployment recorded"
     );
-    let sign_in = std::sync::Arc::new(
+    let mut sign_in =
         crate::auth::SignIn::discover(&config.auth, &config.server.public_origin(), store.clone())
-            .await?,
-    );
+            .await?;
+    // With Entra as the IdP, sign-in reads its directory with the same app (groups overage,
+    // a team lead's owned groups).
+    if let Some(connectors::scope::IdpReader::Entra(directory)) = idp_reader(&config.idp)? {
+        sign_in = sign_in.with_directory(directory);
+    }
+    let sign_in = std::sync::Arc::new(sign_in);
     let state = AppState {
         leptos_options: leptos_options(config),
         store: store.clone(),

@@ -348,6 +348,45 @@ pub fn route(state: &EntraState, req: &Request<'_>) -> Answer {
             require(req.granted, READ_GROUPS)?;
             list_groups(state, req)
         }
+        (
+            [
+                "users",
+                id,
+                relation @ ("memberOf" | "transitiveMemberOf" | "ownedObjects"),
+            ],
+            _,
+        ) if get => {
+            // The sandbox has no nested groups, so memberOf and transitiveMemberOf agree.
+            let owned = *relation == "ownedObjects";
+            require(req.granted, if owned { READ_USERS } else { READ_GROUPS })?;
+            let fields = select(req.query, GROUP_PROPERTIES, GROUP_PROPERTIES, "group")?;
+            let size = top(req.query, 100, 999)?;
+            let offset = skip(req.query)?;
+            let tenant = state.tenant()?;
+            let user = tenant.user_position(id).ok_or_else(|| not_found(id))?;
+            let list: Vec<u32> = (0..tenant.groups.len() as u32)
+                .filter(|&p| {
+                    tenant.group(p).is_some_and(|g| {
+                        if owned {
+                            g.owners.contains(&user)
+                        } else {
+                            g.members.contains(&user)
+                        }
+                    })
+                })
+                .collect();
+            let body = page(req, "directoryObjects", list.len(), size, offset, |i| {
+                let mut v = tenant
+                    .group(list[i])
+                    .map(|g| group_json(g, &fields))
+                    .unwrap_or(Value::Null);
+                if let Value::Object(o) = &mut v {
+                    o.insert("@odata.type".into(), json!("#microsoft.graph.group"));
+                }
+                v
+            });
+            Ok((StatusCode::OK, Some(body)))
+        }
         (["groups", id], _) if get => {
             require(req.granted, READ_GROUPS)?;
             let fields = select(req.query, GROUP_PROPERTIES, GROUP_PROPERTIES, "group")?;

@@ -21,7 +21,7 @@ pub const ORIGIN: &str = "http://127.0.0.1:3000";
 pub struct Harness {
     pub app: axum::Router,
     /// Kept running for the test's length (the IdP).
-    _sandbox: RunningSandbox,
+    pub sandbox: RunningSandbox,
     /// Follows no redirects: each hop is checked.
     browser: reqwest::Client,
     /// Each signed-in session's CSRF token (read from its page), by cookie.
@@ -38,6 +38,16 @@ pub struct Answer {
 
 impl Harness {
     pub async fn start(db: &TestDb) -> Self {
+        Self::start_with(db, |_| {}, false).await
+    }
+
+    /// A harness whose sign-in configuration `tweak` changes (after the demo's), and which
+    /// reads Entra's directory at sign-in when `directory` (the sandbox app's credentials).
+    pub async fn start_with(
+        db: &TestDb,
+        tweak: impl FnOnce(&mut server::config::AuthSection),
+        directory: bool,
+    ) -> Self {
         db.store.record_start("test", Utc::now()).await.unwrap();
         let org = Organisation::generate(&SeedSpec::demo()).unwrap();
         let sandbox = RunningSandbox::start_organisation(org, SandboxConfig::default())
@@ -50,12 +60,26 @@ impl Harness {
             client_id: entra.app.client_id.clone(),
             client_secret: entra.app.client_secret.clone(),
         };
-        let auth = server::startup::demo_auth(&config, &demo);
-        let sign_in = Arc::new(
+        let mut auth = server::startup::demo_auth(&config, &demo);
+        tweak(&mut auth);
+        let mut sign_in =
             server::auth::SignIn::discover(&auth, &config.server.public_origin(), db.store.clone())
                 .await
-                .unwrap(),
-        );
+                .unwrap();
+        if directory {
+            let reader = connectors::entra::EntraReader::new(connectors::entra::EntraSettings {
+                login_url: sandbox.login_base(),
+                graph_url: sandbox.graph_base(),
+                ..connectors::entra::EntraSettings::new(
+                    &entra.state.tenant_id(),
+                    &entra.app.client_id,
+                    &entra.app.client_secret,
+                )
+            })
+            .unwrap();
+            sign_in = sign_in.with_directory(reader);
+        }
+        let sign_in = Arc::new(sign_in);
         let state = AppState {
             leptos_options: server::startup::leptos_options(&config),
             store: db.store.clone(),
@@ -71,7 +95,7 @@ impl Harness {
         };
         Self {
             app: server::http::router(state, security),
-            _sandbox: sandbox,
+            sandbox,
             browser: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
@@ -144,6 +168,32 @@ impl Harness {
     /// Signs `persona` in through the sandbox IdP's login page; answers the signed-in session
     /// cookie and the one the browser held before.
     pub async fn sign_in_with_cookies(&self, persona: &str) -> (String, String) {
+        let (done, before) = self.finish_sign_in(persona).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+        assert_eq!(done.location.as_deref(), Some("/"));
+        let after = done.cookie.expect("a new session id at sign-in");
+        assert_ne!(after, before, "the session id is rotated at sign-in");
+        let page = self.get("/", Some(&after)).await;
+        let token = page
+            .body
+            .split("name=\"csrf-token\" content=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .filter(|t| !t.is_empty())
+            .expect("the signed-in page carries the session's CSRF token")
+            .to_string();
+        self.tokens.lock().unwrap().insert(after.clone(), token);
+        (after, before)
+    }
+
+    /// Signs `persona` in and answers Tessera's answer to the IdP's redirect, whatever it is.
+    pub async fn try_sign_in(&self, persona: &str) -> Answer {
+        self.finish_sign_in(persona).await.0
+    }
+
+    /// Through the IdP's login page back to Tessera's callback: its answer and the cookie the
+    /// browser held before.
+    async fn finish_sign_in(&self, persona: &str) -> (Answer, String) {
         let start = self.get("/auth/sign-in?next=/", None).await;
         assert_eq!(start.status, StatusCode::SEE_OTHER, "{}", start.body);
         let before = start.cookie.expect("a session for the pending sign-in");
@@ -168,21 +218,7 @@ impl Harness {
         let callback = back.headers()["location"].to_str().unwrap().to_string();
         let path = callback.strip_prefix(ORIGIN).expect("back to Tessera");
         let done = self.get(path, Some(&before)).await;
-        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
-        assert_eq!(done.location.as_deref(), Some("/"));
-        let after = done.cookie.expect("a new session id at sign-in");
-        assert_ne!(after, before, "the session id is rotated at sign-in");
-        let page = self.get("/", Some(&after)).await;
-        let token = page
-            .body
-            .split("name=\"csrf-token\" content=\"")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .filter(|t| !t.is_empty())
-            .expect("the signed-in page carries the session's CSRF token")
-            .to_string();
-        self.tokens.lock().unwrap().insert(after.clone(), token);
-        (after, before)
+        (done, before)
     }
 
     pub async fn sign_in(&self, persona: &str) -> String {

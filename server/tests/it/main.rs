@@ -3,6 +3,7 @@
 
 mod access;
 mod config;
+mod directory;
 mod harness;
 mod http;
 mod refresh;
