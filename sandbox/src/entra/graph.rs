@@ -288,6 +288,28 @@ fn require(granted: &Granted, any_of: &[&str]) -> Result<(), GraphError> {
     }
 }
 
+/// A page of a `directoryObjects` collection whose items are all of one `kind` (`user`,
+/// `group`), each tagged with its `@odata.type` as Graph does.
+fn directory_objects(
+    req: &Request<'_>,
+    total: usize,
+    size: usize,
+    offset: usize,
+    kind: &str,
+    item: impl Fn(usize) -> Option<Value>,
+) -> Value {
+    page(req, "directoryObjects", total, size, offset, |i| {
+        let mut v = item(i).unwrap_or(Value::Null);
+        if let Value::Object(o) = &mut v {
+            o.insert(
+                "@odata.type".into(),
+                json!(format!("#microsoft.graph.{kind}")),
+            );
+        }
+        v
+    })
+}
+
 const READ_USERS: &[&str] = &["User.Read.All", "User.ReadWrite.All", "Directory.Read.All"];
 const READ_GROUPS: &[&str] = &[
     "GroupMember.Read.All",
@@ -375,15 +397,8 @@ pub fn route(state: &EntraState, req: &Request<'_>) -> Answer {
                     })
                 })
                 .collect();
-            let body = page(req, "directoryObjects", list.len(), size, offset, |i| {
-                let mut v = tenant
-                    .group(list[i])
-                    .map(|g| group_json(g, &fields))
-                    .unwrap_or(Value::Null);
-                if let Value::Object(o) = &mut v {
-                    o.insert("@odata.type".into(), json!("#microsoft.graph.group"));
-                }
-                v
+            let body = directory_objects(req, list.len(), size, offset, "group", |i| {
+                tenant.group(list[i]).map(|g| group_json(g, &fields))
             });
             Ok((StatusCode::OK, Some(body)))
         }
@@ -412,15 +427,8 @@ pub fn route(state: &EntraState, req: &Request<'_>) -> Answer {
             } else {
                 &g.owners
             };
-            let body = page(req, "directoryObjects", list.len(), size, offset, |i| {
-                let mut v = tenant
-                    .user(list[i])
-                    .map(|u| user_json(u, &fields))
-                    .unwrap_or(Value::Null);
-                if let Value::Object(o) = &mut v {
-                    o.insert("@odata.type".into(), json!("#microsoft.graph.user"));
-                }
-                v
+            let body = directory_objects(req, list.len(), size, offset, "user", |i| {
+                tenant.user(list[i]).map(|u| user_json(u, &fields))
             });
             Ok((StatusCode::OK, Some(body)))
         }
