@@ -105,6 +105,13 @@ async fn every_server_function_and_page_answers_each_role_as_declared(db: &TestD
                     assert_eq!(a.status, StatusCode::OK, "{persona} {page}");
                     // No caching of personal pages; scripts only with this response's nonce.
                     assert!(a.body.contains("nonce="), "{persona} {page}");
+                    // The page carries the session's CSRF token for its server function calls.
+                    let token = h.stored_csrf_token(&cookie).await;
+                    assert!(
+                        a.body
+                            .contains(&format!("name=\"csrf-token\" content=\"{token}\"")),
+                        "{persona} {page}"
+                    );
                 }
                 _ => assert_eq!(a.status, StatusCode::FORBIDDEN, "{persona} {page}"),
             }
@@ -152,15 +159,7 @@ async fn cross_site_posts_and_old_cookies_are_refused(db: &TestDb) {
     // From this site's origin but without the session's token (a request forged where the
     // Origin check alone would not catch it), or with another session's: refused.
     let other = h.sign_in("auditor").await;
-    let other_token = h
-        .get("/", Some(&other))
-        .await
-        .body
-        .split("name=\"csrf-token\" content=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_string();
+    let other_token = h.stored_csrf_token(&other).await;
     for token in [None, Some(""), Some(other_token.as_str())] {
         let a = h
             .call_with_token("/api/system_status", Some(&cookie), Some(ORIGIN), token)

@@ -24,8 +24,10 @@ pub struct Harness {
     pub sandbox: RunningSandbox,
     /// Follows no redirects: each hop is checked.
     browser: reqwest::Client,
-    /// Each signed-in session's CSRF token (read from its page), by cookie.
+    /// Each signed-in session's CSRF token, by cookie.
     tokens: std::sync::Mutex<std::collections::HashMap<String, String>>,
+    /// The session store the server uses.
+    sessions: store::Sessions,
 }
 
 /// A response's status, `Location`, session cookie (`name=value`) and body.
@@ -88,9 +90,10 @@ impl Harness {
             mode: "test",
             form_action: sign_in.idp_origin(),
         };
+        let sessions = db.store.sessions().await.unwrap();
         let security = server::http::Security {
             sign_in,
-            sessions: db.store.sessions().await.unwrap(),
+            sessions: sessions.clone(),
             idle_timeout: std::time::Duration::from_secs(3600),
         };
         Self {
@@ -101,6 +104,7 @@ impl Harness {
                 .build()
                 .unwrap(),
             tokens: std::sync::Mutex::default(),
+            sessions,
         }
     }
 
@@ -173,17 +177,31 @@ impl Harness {
         assert_eq!(done.location.as_deref(), Some("/"));
         let after = done.cookie.expect("a new session id at sign-in");
         assert_ne!(after, before, "the session id is rotated at sign-in");
-        let page = self.get("/", Some(&after)).await;
-        let token = page
-            .body
-            .split("name=\"csrf-token\" content=\"")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .filter(|t| !t.is_empty())
-            .expect("the signed-in page carries the session's CSRF token")
-            .to_string();
+        // The session's CSRF token, as the server keeps it (what its pages render into
+        // `<meta name="csrf-token">`; the access tests check a page carries it).
+        let token = self.stored_csrf_token(&after).await;
         self.tokens.lock().unwrap().insert(after.clone(), token);
         (after, before)
+    }
+
+    /// The CSRF token the session behind `cookie` (`tessera_session=<id>`) holds.
+    pub async fn stored_csrf_token(&self, cookie: &str) -> String {
+        use tower_sessions::SessionStore;
+        let id: tower_sessions::session::Id = cookie
+            .strip_prefix("tessera_session=")
+            .unwrap()
+            .parse()
+            .unwrap();
+        let record = self
+            .sessions
+            .load(&id)
+            .await
+            .unwrap()
+            .expect("a stored session");
+        record.data["tessera.user"]["csrf"]
+            .as_str()
+            .expect("a signed-in session's token")
+            .to_string()
     }
 
     /// Signs `persona` in and answers Tessera's answer to the IdP's redirect, whatever it is.
