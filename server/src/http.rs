@@ -13,7 +13,9 @@ use axum::routing::{get, post};
 use std::sync::Arc;
 
 use leptos::prelude::provide_context;
-use leptos_axum::{LeptosRoutes, generate_route_list, handle_server_fns_with_context};
+use leptos_axum::{
+    AxumRouteListing, LeptosRoutes, generate_route_list, handle_server_fns_with_context,
+};
 use serde_json::json;
 use tower_http::trace::TraceLayer;
 
@@ -26,11 +28,20 @@ pub struct Security {
     pub idle_timeout: std::time::Duration,
 }
 
+/// The app's routes, generated once per process. Generating them renders the app with resource
+/// loading suppressed through a process-wide flag (leptos_server's `SuppressResourceLoad`): a
+/// page rendered by another router in the same process at that moment waits forever for its
+/// resources (leptos#4773). Once per process, before any router serves, nothing overlaps it.
+pub fn routes() -> Vec<AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// Builds the whole application router around `state`.
 pub fn router(state: AppState, security: Security) -> Router {
     use tower_sessions::cookie::SameSite;
     use tower_sessions::{Expiry, SessionManagerLayer};
-    let routes = generate_route_list(App);
+    let routes = routes();
     let context_state = state.clone();
     let shell_options = state.leptos_options.clone();
     let idle = time::Duration::seconds(security.idle_timeout.as_secs() as i64);
