@@ -6,7 +6,17 @@
 use domain::access::{Access, Caller, Role};
 
 /// Pages (the app's routes).
-pub const PAGES: &[(&str, Access)] = &[("/", Access::SignedIn)];
+/// A path ending in `/*` stands for that prefix and one more segment (an object's page).
+pub const PAGES: &[(&str, Access)] = &[
+    ("/", Access::SignedIn),
+    ("/users", Access::AnyOf(OPERATORS)),
+    ("/users/*", Access::AnyOf(OPERATORS)),
+    ("/groups", Access::AnyOf(OPERATORS)),
+    ("/groups/*", Access::AnyOf(OPERATORS)),
+    ("/drift", Access::AnyOf(OPERATORS)),
+    ("/seats", Access::AnyOf(OPERATORS)),
+    ("/history", Access::AnyOf(OPERATORS)),
+];
 
 /// Deployment internals (database, schema, version): for those who run or audit Tessera.
 pub const OPERATORS: &[Role] = &[Role::SecurityAdmin, Role::Auditor];
@@ -14,10 +24,23 @@ pub const OPERATORS: &[Role] = &[Role::SecurityAdmin, Role::Auditor];
 /// Actions on the deployment's security (ending everyone's sessions): security admins only.
 pub const ADMINS: &[Role] = &[Role::SecurityAdmin];
 
-/// Server functions, by path.
+/// Server functions, by path. The directory, drift, seats and history are for those who run
+/// or audit the connection; changing anything (refreshing, deciding a held refresh) is for
+/// security admins.
 pub const SERVER_FNS: &[(&str, Access)] = &[
+    ("/api/decide_held", Access::AnyOf(ADMINS)),
+    ("/api/drift_page", Access::AnyOf(OPERATORS)),
     ("/api/end_all_sessions", Access::AnyOf(ADMINS)),
+    ("/api/group_page", Access::AnyOf(OPERATORS)),
+    ("/api/list_groups", Access::AnyOf(OPERATORS)),
+    ("/api/list_users", Access::AnyOf(OPERATORS)),
+    ("/api/overview", Access::AnyOf(OPERATORS)),
+    ("/api/refresh_history", Access::AnyOf(OPERATORS)),
+    ("/api/refresh_now", Access::AnyOf(ADMINS)),
+    ("/api/refresh_progress", Access::AnyOf(OPERATORS)),
+    ("/api/seats_page", Access::AnyOf(OPERATORS)),
     ("/api/system_status", Access::AnyOf(OPERATORS)),
+    ("/api/user_page", Access::AnyOf(OPERATORS)),
     ("/api/whoami", Access::SignedIn),
 ];
 
@@ -30,10 +53,26 @@ pub fn requirement(path: &str) -> Option<Access> {
     Some(
         PAGES
             .iter()
-            .find(|(p, _)| *p == path)
+            .find(|(p, _)| page_matches(p, path))
             .map(|(_, a)| *a)
             .unwrap_or(Access::Public),
     )
+}
+
+/// Whether `path` is the page `pattern` declares (`/users/*`: `/users/<one segment>`).
+fn page_matches(pattern: &str, path: &str) -> bool {
+    let path = if path.len() > 1 {
+        path.trim_end_matches('/')
+    } else {
+        path
+    };
+    match pattern.strip_suffix("/*") {
+        Some(prefix) => path
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.strip_prefix('/'))
+            .is_some_and(|segment| !segment.is_empty() && !segment.contains('/')),
+        None => pattern == path,
+    }
 }
 
 /// The caller of the current server function or page render (provided by the server).
@@ -70,4 +109,25 @@ pub fn teams() -> Vec<String> {
         .and_then(|p| p.extensions.get::<Teams>().cloned())
         .map(|t| t.0)
         .unwrap_or_default()
+}
+
+/// Refuses the current caller unless `SERVER_FNS` allows them `/api/<endpoint>`. The guard
+/// checks every HTTP call before it reaches a server function; this checks the calls a page
+/// makes while it is rendered on the server, which do not pass the guard.
+pub fn check(endpoint: &str) -> Result<(), leptos::prelude::ServerFnError> {
+    use domain::access::Decision;
+    let path = format!("/api/{endpoint}");
+    let access = SERVER_FNS
+        .iter()
+        .find(|(p, _)| *p == path)
+        .map(|(_, a)| *a)
+        .ok_or_else(|| {
+            leptos::prelude::ServerFnError::new(format!("{path} declares no access rule"))
+        })?;
+    match caller().decide(access) {
+        Decision::Allow => Ok(()),
+        _ => Err(leptos::prelude::ServerFnError::new(
+            "Your role does not allow this: ask a security admin.",
+        )),
+    }
 }

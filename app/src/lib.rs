@@ -5,18 +5,26 @@
 use leptos::prelude::*;
 use leptos_meta::{Link, Meta, MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    StaticSegment,
-    components::{Route, Router, Routes},
+    SsrMode,
+    components::{A, Route, Router, Routes},
+    path,
 };
 
 #[cfg(feature = "ssr")]
 pub mod access;
 pub mod csrf;
+pub mod drift;
+pub mod groups;
+pub mod history;
 pub mod me;
+pub mod overview;
+pub mod seats;
 pub mod sessions;
 #[cfg(feature = "ssr")]
 pub mod state;
 pub mod status;
+pub mod ui;
+pub mod users;
 
 use me::{UserMenu, whoami};
 use sessions::SessionsCard;
@@ -96,16 +104,24 @@ pub fn App() -> impl IntoView {
         <Router>
             <div class="flex min-h-screen flex-col">
                 <header class="border-b border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
-                    <div class="mx-auto flex max-w-5xl items-center gap-3 px-6 py-4">
+                    <div class="mx-auto flex max-w-6xl items-center gap-3 px-6 py-4">
                         <span class="grid h-8 w-8 place-items-center rounded-md bg-indigo-600 font-bold text-white" aria-hidden="true">"T"</span>
                         <span class="text-lg font-semibold tracking-tight">"Tessera"</span>
                         <span class="hidden text-sm text-slate-500 sm:inline dark:text-slate-400">"Identity Center seats, end to end"</span>
                         <UserMenu me/>
                     </div>
+                    <Nav/>
                 </header>
-                <main class="mx-auto w-full max-w-5xl flex-1 px-6 py-8" data-hydrated=move || hydrated.get().to_string()>
+                <main class="mx-auto w-full max-w-6xl flex-1 px-6 py-8" data-hydrated=move || hydrated.get().to_string()>
                     <Routes fallback=NotFound>
-                        <Route path=StaticSegment("") view=Overview/>
+                        <Route path=path!("") view=Overview/>
+                        <Route path=path!("/users") view=users::UsersPage/>
+                        <Route path=path!("/users/:id") view=users::UserPage ssr=SsrMode::Async/>
+                        <Route path=path!("/groups") view=groups::GroupsPage/>
+                        <Route path=path!("/groups/:id") view=groups::GroupPage ssr=SsrMode::Async/>
+                        <Route path=path!("/drift") view=drift::DriftPageView/>
+                        <Route path=path!("/seats") view=seats::SeatsPageView/>
+                        <Route path=path!("/history") view=history::HistoryPage/>
                     </Routes>
                 </main>
             </div>
@@ -115,22 +131,72 @@ pub fn App() -> impl IntoView {
 
 #[component]
 fn Overview() -> impl IntoView {
+    // Every resource of the page is created here, before any Suspense (see OverviewData).
+    let data = overview::OverviewData::new();
+    let status = status::StatusData::new();
     view! {
         <Title text="Overview"/>
         <h1 class="text-2xl font-semibold tracking-tight">"Overview"</h1>
         <p class="mt-1 max-w-2xl text-sm text-slate-600 dark:text-slate-400">
             "Tessera watches the chain from your identity provider through IAM Identity Center to "
-            "Amazon Q Developer seats. The connection checks, directory and seats appear here as "
-            "they are configured; this deployment's own health is below."
+            "Amazon Q Developer seats: what is synced, what drifted, who holds a seat and what it "
+            "costs, and how fresh it all is."
         </p>
+        <div class="mt-6">
+            <ShownTo who=|me: &me::Me| me.operator>
+                <Figures data/>
+            </ShownTo>
+        </div>
         <div class="mt-6 grid gap-6 md:grid-cols-2">
             <OperatorsOnly>
-                <StatusCard/>
+                <StatusCard data=status/>
             </OperatorsOnly>
             <AdminsOnly>
                 <SessionsCard/>
             </AdminsOnly>
         </div>
+    }
+}
+
+/// The overview's figures, with "Refresh now" for security admins.
+#[component]
+fn Figures(data: overview::OverviewData) -> impl IntoView {
+    let me = expect_context::<Resource<Result<me::Me, ServerFnError>>>();
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let admin = me.await.map(|m| m.admin).unwrap_or(false);
+                view! { <overview::OverviewFigures data admin/> }
+            })}
+        </Transition>
+    }
+}
+
+/// The console's sections (security admins and auditors; the server checks each page again).
+#[component]
+fn Nav() -> impl IntoView {
+    let link = "rounded-md px-3 py-1.5 text-sm text-slate-600 hover:bg-slate-100 aria-[current=page]:bg-indigo-50 aria-[current=page]:font-medium aria-[current=page]:text-indigo-700 dark:text-slate-300 dark:hover:bg-slate-800 dark:aria-[current=page]:bg-indigo-950 dark:aria-[current=page]:text-indigo-300";
+    view! {
+        <ShownTo who=|me: &me::Me| me.operator>
+            <nav class="mx-auto flex max-w-6xl gap-1 overflow-x-auto px-6 pb-2" aria-label="Sections" data-testid="nav">
+                <A href="/" exact=true attr:class=link>"Overview"</A>
+                <A href="/users" attr:class=link>"Users"</A>
+                <A href="/groups" attr:class=link>"Groups"</A>
+                <A href="/drift" attr:class=link>"Drift"</A>
+                <A href="/seats" attr:class=link>"Seats"</A>
+                <A href="/history" attr:class=link>"History"</A>
+            </nav>
+        </ShownTo>
+    }
+}
+
+/// Marks the response 404 (a page whose object does not exist), on the server.
+pub(crate) fn not_found_status() {
+    #[cfg(feature = "ssr")]
+    {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(axum::http::StatusCode::NOT_FOUND);
+        }
     }
 }
 

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 /// must sign in again. Security admins only (declared in `access::SERVER_FNS`).
 #[server(prefix = "/api", endpoint = "end_all_sessions", client = crate::csrf::CsrfClient)]
 pub async fn end_all_sessions() -> Result<String, ServerFnError> {
+    crate::access::check("end_all_sessions")?;
     use crate::state::AppState;
     let state = use_context::<AppState>()
         .ok_or_else(|| ServerFnError::new("server state is missing from the request context"))?;

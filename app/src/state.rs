@@ -19,10 +19,57 @@ pub struct AppState {
     /// Where forms may send the browser besides Tessera itself (the IdP's origin, for
     /// sign-out), for the pages' Content-Security-Policy.
     pub form_action: String,
+    /// Starts refreshes and reports their progress; None when Identity Center is not read.
+    pub refresh: Option<std::sync::Arc<dyn RefreshControl>>,
+    /// What one seat costs a month.
+    pub seat_price: SeatPrice,
+}
+
+/// What one seat costs a month, in the configured currency.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeatPrice {
+    pub per_month: f64,
+    pub currency: String,
+}
+
+impl SeatPrice {
+    /// `seats` seats a month, as "USD 1,234.00".
+    pub fn cost_of(&self, seats: u64) -> String {
+        let cents = (self.per_month * 100.0).round() as u64 * seats;
+        format!(
+            "{} {}.{:02}",
+            self.currency,
+            crate::ui::thousands(cents / 100),
+            cents % 100
+        )
+    }
+}
+
+/// The refresh job as the pages drive it (implemented by the server's refresher).
+pub trait RefreshControl: Send + Sync + std::fmt::Debug {
+    /// Starts a full (or focused) refresh in the background; the reason when it cannot start.
+    fn start(&self, focused: bool) -> Result<(), String>;
+    /// Whether a refresh is running in this process, and what it has done.
+    fn progress(&self) -> crate::overview::Progress;
 }
 
 impl axum::extract::FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
         state.leptos_options.clone()
     }
+}
+
+/// The state, or the error a server function answers when it is missing.
+pub fn app_state() -> Result<AppState, leptos::prelude::ServerFnError> {
+    leptos::prelude::use_context::<AppState>().ok_or_else(|| {
+        leptos::prelude::ServerFnError::new("server state is missing from the request context")
+    })
+}
+
+/// A store failure as a server function's answer: logged, and worded for the person.
+pub fn store_failed(what: &str, err: store::StoreError) -> leptos::prelude::ServerFnError {
+    tracing::warn!(error = %err, "{what} failed");
+    leptos::prelude::ServerFnError::new(format!(
+        "{what} failed: {err}. Check the database is reachable (see /readyz) and try again."
+    ))
 }

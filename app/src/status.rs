@@ -24,6 +24,7 @@ pub struct SystemStatus {
 /// holds no personal data and no secret (the deployment id is a random UUID).
 #[server(prefix = "/api", endpoint = "system_status", client = crate::csrf::CsrfClient)]
 pub async fn read_system_status() -> Result<SystemStatus, ServerFnError> {
+    crate::access::check("system_status")?;
     use crate::state::AppState;
 
     let state = use_context::<AppState>()
@@ -63,11 +64,34 @@ pub async fn read_system_status() -> Result<SystemStatus, ServerFnError> {
     })
 }
 
+/// The status card's data, created with the page (outside any Suspense, so the server and the
+/// browser create resources in the same order).
+#[derive(Clone, Copy)]
+pub struct StatusData {
+    refreshes: RwSignal<u32>,
+    status: Resource<Result<SystemStatus, ServerFnError>>,
+}
+
+impl StatusData {
+    pub fn new() -> Self {
+        let refreshes = RwSignal::new(0u32);
+        Self {
+            refreshes,
+            status: Resource::new(move || refreshes.get(), |_| read_system_status()),
+        }
+    }
+}
+
+impl Default for StatusData {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// The "This deployment" card with its Refresh button.
 #[component]
-pub fn StatusCard() -> impl IntoView {
-    let refreshes = RwSignal::new(0u32);
-    let status = Resource::new(move || refreshes.get(), |_| read_system_status());
+pub fn StatusCard(data: StatusData) -> impl IntoView {
+    let StatusData { refreshes, status } = data;
 
     view! {
         <section class="rounded-xl border border-slate-200 bg-white p-6 shadow-sm dark:border-slate-800 dark:bg-slate-900" aria-labelledby="status-title">

@@ -103,6 +103,97 @@ pub enum Drift {
     },
 }
 
+/// The kinds of drift, in the order the Drift page lists them: (stored tag, heading).
+pub const KINDS: &[(&str, &str)] = &[
+    ("missing_user", "Users in scope, missing in Identity Center"),
+    (
+        "missing_group",
+        "Groups in scope, missing in Identity Center",
+    ),
+    ("orphan_user", "Users in Identity Center, not in scope"),
+    ("orphan_group", "Groups in Identity Center, not in scope"),
+    ("user_mismatch", "User attributes that differ"),
+    ("group_mismatch", "Group names that differ"),
+    (
+        "missing_membership",
+        "Memberships missing in Identity Center",
+    ),
+    ("extra_membership", "Memberships only in Identity Center"),
+    ("email_case_twins", "Emails that differ only in letter case"),
+];
+
+impl Drift {
+    /// The finding's kind, as stored and as listed in [`KINDS`].
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Drift::MissingUser { .. } => "missing_user",
+            Drift::MissingGroup { .. } => "missing_group",
+            Drift::OrphanUser { .. } => "orphan_user",
+            Drift::OrphanGroup { .. } => "orphan_group",
+            Drift::UserMismatch { .. } => "user_mismatch",
+            Drift::GroupMismatch { .. } => "group_mismatch",
+            Drift::MissingMembership { .. } => "missing_membership",
+            Drift::ExtraMembership { .. } => "extra_membership",
+            Drift::EmailCaseTwins { .. } => "email_case_twins",
+        }
+    }
+
+    /// The likely cause and what to do, in the words of the IdP → Identity Center setup.
+    pub fn likely_cause(&self) -> &'static str {
+        match self {
+            Drift::MissingUser {
+                blocked_by: Some(_),
+                ..
+            }
+            | Drift::MissingGroup {
+                blocked_by: Some(_),
+                ..
+            } => {
+                "An Identity Center object created by hand already holds this name, so SCIM cannot create the IdP's: delete or rename the hand-made one, then restart provisioning."
+            }
+            Drift::MissingUser { .. } | Drift::MissingGroup { .. } => {
+                "Not provisioned yet (the next provisioning cycle carries it, about every 40 minutes in Entra) or the IdP's provisioning failed for it: check the provisioning logs for this object."
+            }
+            Drift::OrphanUser {
+                origin: Origin::HandMade,
+                ..
+            }
+            | Drift::OrphanGroup {
+                origin: Origin::HandMade,
+                ..
+            } => {
+                "Created by hand in Identity Center (no external id): the IdP does not manage it. Delete it, or assign its IdP counterpart to the app so provisioning takes it over."
+            }
+            Drift::OrphanUser { .. } | Drift::OrphanGroup { .. } => {
+                "Provisioned once, no longer in the app's scope (a leaver, or removed from the app's assignment): SCIM disables or deletes it on the next cycle; if it stays, remove it in Identity Center."
+            }
+            Drift::UserMismatch {
+                case_only: true, ..
+            } => {
+                "The values differ only in letter case: Identity Center keeps the case it was first given. Align the IdP's value or update the user in Identity Center."
+            }
+            Drift::UserMismatch {
+                attribute: Attribute::Status,
+                ..
+            } => {
+                "The account was enabled or disabled in the IdP after its last provisioning: the next cycle carries it; if not, check the attribute mapping of the account status."
+            }
+            Drift::UserMismatch { .. } | Drift::GroupMismatch { .. } => {
+                "Changed in the IdP after the last provisioning cycle, or the attribute mapping sends another value: wait one cycle, then check the app's attribute mappings."
+            }
+            Drift::MissingMembership { .. } => {
+                "Added to the group in the IdP after the last provisioning cycle, or the user is not in the app's scope: wait one cycle, then check the user is assigned."
+            }
+            Drift::ExtraMembership { .. } => {
+                "Removed in the IdP and not yet carried over, or added by hand in Identity Center: the next cycle removes a provisioned membership; remove a hand-made one yourself."
+            }
+            Drift::EmailCaseTwins { .. } => {
+                "Two accounts for one mailbox: usually a hand-made user beside a provisioned one. Keep the provisioned one and delete the other."
+            }
+        }
+    }
+}
+
 fn status_text(status: UserStatus) -> &'static str {
     match status {
         UserStatus::Enabled => "enabled",
@@ -512,5 +603,72 @@ mod tests {
             user_ids: vec!["u1".into(), "u3".into()],
         });
         assert_eq!(found.len(), 12, "{found:#?}");
+    }
+
+    #[test]
+    fn each_kind_is_listed_under_its_stored_tag_with_a_cause() {
+        let all = [
+            Drift::MissingUser {
+                idp_id: "i".into(),
+                user_name: "a".into(),
+                blocked_by: None,
+            },
+            Drift::MissingGroup {
+                idp_id: "i".into(),
+                display_name: "g".into(),
+                blocked_by: Some("g1".into()),
+            },
+            Drift::OrphanUser {
+                user_id: "u".into(),
+                user_name: "a".into(),
+                origin: Origin::HandMade,
+            },
+            Drift::OrphanGroup {
+                group_id: "g".into(),
+                display_name: "g".into(),
+                origin: Origin::Provisioned,
+            },
+            Drift::UserMismatch {
+                user_id: "u".into(),
+                idp_id: "i".into(),
+                attribute: Attribute::Email,
+                idp: "A@x".into(),
+                identity_center: "a@x".into(),
+                case_only: true,
+            },
+            Drift::GroupMismatch {
+                group_id: "g".into(),
+                idp_id: "i".into(),
+                idp: "a".into(),
+                identity_center: "b".into(),
+            },
+            Drift::MissingMembership {
+                group_id: "g".into(),
+                user_id: "u".into(),
+            },
+            Drift::ExtraMembership {
+                group_id: "g".into(),
+                user_id: "u".into(),
+            },
+            Drift::EmailCaseTwins {
+                email: "a@x".into(),
+                user_ids: vec!["u".into(), "v".into()],
+            },
+        ];
+        assert_eq!(all.len(), KINDS.len());
+        for (d, (tag, _)) in all.iter().zip(KINDS) {
+            assert_eq!(d.kind(), *tag);
+            let json = serde_json::to_value(d).unwrap();
+            assert_eq!(json["kind"], *tag, "the stored tag is the serde tag");
+            assert!(!d.likely_cause().is_empty());
+        }
+        // A blocked missing user names the hand-made holder of its name, not a slow cycle.
+        let blocked = Drift::MissingUser {
+            idp_id: "i".into(),
+            user_name: "a".into(),
+            blocked_by: Some("u".into()),
+        };
+        assert!(blocked.likely_cause().contains("by hand"));
+        assert!(all[0].likely_cause().contains("cycle"));
     }
 }

@@ -25,6 +25,26 @@ pub struct Config {
     pub sandbox: SandboxSection,
     pub auth: AuthSection,
     pub idp: IdpSection,
+    pub seats: SeatsSection,
+}
+
+/// What a seat costs, for the cost figures (Q Developer Pro's list price has been 19 USD per
+/// user per month; set what your agreement says).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SeatsSection {
+    pub price_per_month: f64,
+    /// ISO 4217 code shown beside the amounts.
+    pub currency: String,
+}
+
+impl Default for SeatsSection {
+    fn default() -> Self {
+        Self {
+            price_per_month: 19.0,
+            currency: "USD".to_string(),
+        }
+    }
 }
 
 /// The IdP whose provisioning scope is compared with Identity Center (drift), read beside each
@@ -400,6 +420,23 @@ impl Config {
                 key: "database.acquire_timeout_secs",
                 value: self.database.acquire_timeout_secs.to_string(),
                 reason: "must be between 1 and 300 seconds".into(),
+            });
+        }
+        if !(self.seats.price_per_month.is_finite()
+            && (0.0..=100_000.0).contains(&self.seats.price_per_month))
+        {
+            return Err(ConfigError::BadValue {
+                key: "seats.price_per_month",
+                value: self.seats.price_per_month.to_string(),
+                reason: "must be an amount between 0 and 100000".into(),
+            });
+        }
+        let currency = &self.seats.currency;
+        if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
+            return Err(ConfigError::BadValue {
+                key: "seats.currency",
+                value: currency.clone(),
+                reason: "must be a three-letter currency code such as USD or EUR".into(),
             });
         }
         let ic = &self.identity_center;

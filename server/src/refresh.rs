@@ -81,6 +81,11 @@ impl<S: IdentityCenterSource + Sync> Refresher<S> {
         self.source.progress()
     }
 
+    /// Whether a refresh is running in this process.
+    pub fn is_running(&self) -> bool {
+        self.running.try_lock().is_err()
+    }
+
     /// Cancels the running refresh, if any; true when one was running.
     pub fn cancel(&self) -> bool {
         self.cancel
@@ -399,4 +404,80 @@ where
             }
         }
     })
+}
+
+/// The refresher as the pages drive it: "Refresh now" starts one in the background, the
+/// progress bar reads its counters.
+pub struct RefreshHandle<S> {
+    refresher: Arc<Refresher<S>>,
+    /// Set from the moment one is asked for until it ends, so the progress bar does not read
+    /// "idle" before the refresh has taken its lock.
+    asked: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl<S> RefreshHandle<S> {
+    pub fn new(refresher: Arc<Refresher<S>>) -> Self {
+        Self {
+            refresher,
+            asked: Arc::default(),
+        }
+    }
+}
+
+impl<S> std::fmt::Debug for RefreshHandle<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RefreshHandle").finish_non_exhaustive()
+    }
+}
+
+impl<S> app::state::RefreshControl for RefreshHandle<S>
+where
+    S: IdentityCenterSource + Send + Sync + 'static,
+{
+    fn start(&self, focused: bool) -> Result<(), String> {
+        use std::sync::atomic::Ordering;
+        if self.refresher.is_running() || self.asked.swap(true, Ordering::SeqCst) {
+            return Err(RefreshError::AlreadyRunning.to_string());
+        }
+        let refresher = self.refresher.clone();
+        let asked = self.asked.clone();
+        tokio::spawn(async move {
+            let outcome = if focused {
+                refresher.refresh_focused(Utc::now).await
+            } else {
+                refresher.refresh_once(Utc::now).await
+            };
+            asked.store(false, Ordering::SeqCst);
+            match outcome {
+                Ok(r) => {
+                    tracing::info!(refresh = %r.id, outcome = r.outcome.as_str(), "refresh asked for from the console ended")
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "refresh asked for from the console did not run")
+                }
+            }
+        });
+        Ok(())
+    }
+
+    fn progress(&self) -> app::overview::Progress {
+        let running =
+            self.refresher.is_running() || self.asked.load(std::sync::atomic::Ordering::SeqCst);
+        let p = self.refresher.progress();
+        app::overview::Progress {
+            available: true,
+            running,
+            phase: p.phase.to_string(),
+            calls: p.calls,
+            pages: p.pages,
+            throttles: p.throttles,
+            users: p.users,
+            groups_listed: p.groups_listed,
+            groups_done: p.groups_done,
+            memberships: p.memberships,
+            percent: (p.groups_listed > 0)
+                .then(|| (p.groups_done.min(p.groups_listed) * 100 / p.groups_listed) as u8),
+            seconds_left: p.seconds_left.map(|s| s.ceil() as u64),
+        }
+    }
 }

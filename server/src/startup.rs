@@ -149,13 +149,15 @@ pub fn idp_reader(
     Ok(Some(reader))
 }
 
-/// Starts the scheduled refreshes: a full one at once and every `refresh_every_secs`, focused
-/// ones every `focused_every_secs` between them.
-async fn start_refresh_job(
+/// The refresher over Identity Center (and the IdP's scope, when `[idp]` is set).
+async fn build_refresher(
     config: &Config,
     store: &Store,
     settings: connectors::identity_center::Settings,
-) -> Result<tokio::task::JoinHandle<()>, StartupError> {
+) -> Result<
+    std::sync::Arc<crate::refresh::Refresher<connectors::identity_center::Reader>>,
+    StartupError,
+> {
     let reader = connectors::identity_center::Reader::connect(settings).await;
     let mut refresher = crate::refresh::Refresher::new(
         store.clone(),
@@ -169,17 +171,26 @@ async fn start_refresh_job(
         );
         refresher = refresher.with_idp(idp);
     }
+    Ok(std::sync::Arc::new(refresher))
+}
+
+/// Starts the scheduled refreshes: a full one at once and every `refresh_every_secs`, focused
+/// ones every `focused_every_secs` between them.
+fn start_refresh_job(
+    config: &Config,
+    refresher: std::sync::Arc<crate::refresh::Refresher<connectors::identity_center::Reader>>,
+) -> tokio::task::JoinHandle<()> {
     let ic = &config.identity_center;
     tracing::info!(
         every_secs = ic.refresh_every_secs,
         focused_every_secs = ic.focused_every_secs,
         "Identity Center refresh scheduled"
     );
-    Ok(crate::refresh::spawn_schedule(
-        std::sync::Arc::new(refresher),
+    crate::refresh::spawn_schedule(
+        refresher,
         std::time::Duration::from_secs(ic.refresh_every_secs),
         (ic.focused_every_secs > 0).then(|| std::time::Duration::from_secs(ic.focused_every_secs)),
-    ))
+    )
 }
 
 pub async fn serve(
@@ -206,6 +217,10 @@ pub async fn serve(
         sign_in = sign_in.with_directory(directory);
     }
     let sign_in = std::sync::Arc::new(sign_in);
+    let refresher = match identity_center {
+        Some(settings) => Some(build_refresher(config, &store, settings).await?),
+        None => None,
+    };
     let state = AppState {
         leptos_options: leptos_options(config),
         store: store.clone(),
@@ -213,6 +228,11 @@ pub async fn serve(
         version: VERSION,
         mode,
         form_action: sign_in.idp_origin(),
+        refresh: refresher.clone().map(|r| {
+            std::sync::Arc::new(crate::refresh::RefreshHandle::new(r))
+                as std::sync::Arc<dyn app::state::RefreshControl>
+        }),
+        seat_price: seat_price(config),
     };
     let security = crate::http::Security {
         sign_in,
@@ -229,10 +249,7 @@ pub async fn serve(
     let addr = listener.local_addr().map_err(StartupError::Serve)?;
     tracing::info!(%addr, mode, "listening");
     on_ready(addr, &store);
-    let refresh_job = match identity_center {
-        Some(settings) => Some(start_refresh_job(config, &store, settings).await?),
-        None => None,
-    };
+    let refresh_job = refresher.map(|r| start_refresh_job(config, r));
     let served = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
@@ -247,6 +264,14 @@ pub async fn serve(
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The configured price of a seat.
+pub fn seat_price(config: &Config) -> app::state::SeatPrice {
+    app::state::SeatPrice {
+        per_month: config.seats.price_per_month,
+        currency: config.seats.currency.clone(),
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

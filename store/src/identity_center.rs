@@ -531,6 +531,18 @@ impl Store {
         })
     }
 
+    /// The newest refresh that applied, confirmed or found nothing to change.
+    pub async fn last_successful_refresh(&self) -> Result<Option<Refresh>, StoreError> {
+        let sql = format!(
+            "SELECT {REFRESH_COLUMNS} FROM ic_refreshes WHERE outcome IN ('applied', 'unchanged', 'confirmed') \
+             ORDER BY finished_at DESC, id LIMIT 1"
+        );
+        on_pool!(self, |pool| {
+            let row = sqlx::query(&sql).fetch_optional(pool).await?;
+            row.map(|row| refresh_of!(&row)).transpose()
+        })
+    }
+
     /// When the current snapshot was taken; None before the first applied refresh.
     pub async fn current_taken_at(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
         Ok(on_pool!(self, |pool| sqlx::query_scalar(

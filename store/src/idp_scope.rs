@@ -317,7 +317,7 @@ impl Store {
     }
 }
 
-fn stored_drift<R: Row>(row: &R) -> Result<StoredDrift, StoreError>
+pub(crate) fn stored_drift<R: Row>(row: &R) -> Result<StoredDrift, StoreError>
 where
     for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
     for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,

@@ -33,11 +33,16 @@ macro_rules! on_pool {
     };
 }
 
+mod browse;
 mod identity_center;
 mod idp_scope;
 mod leases;
 pub mod secrets;
 mod sessions;
+pub use browse::{
+    ChangeCounts, DriftRow, Figures, GroupDetail, GroupQuery, GroupRow, MembershipOf, OriginFilter,
+    PageOf, RefreshChanges, SeatPath, Subscribed, UserDetail, UserQuery, UserRow, UserSort,
+};
 pub use identity_center::{Outcome, Refresh, RefreshKind};
 pub use idp_scope::{ScopeOutcome, ScopeRead, StoredDrift};
 pub use sessions::Sessions;

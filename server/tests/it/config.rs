@@ -158,6 +158,17 @@ fn identity_center_settings_are_checked_and_name_the_key() {
             "0",
             "identity_center.identitystore_per_second",
         ),
+        (
+            "TESSERA_SEATS__PRICE_PER_MONTH",
+            "-1",
+            "seats.price_per_month",
+        ),
+        (
+            "TESSERA_SEATS__PRICE_PER_MONTH",
+            "NaN",
+            "seats.price_per_month",
+        ),
+        ("TESSERA_SEATS__CURRENCY", "dollars", "seats.currency"),
     ] {
         let msg = load_err(None, &[(var, value)]);
         assert!(msg.contains(key), "{var}={value}: {msg}");

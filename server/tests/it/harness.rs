@@ -50,6 +50,21 @@ impl Harness {
         tweak: impl FnOnce(&mut server::config::AuthSection),
         directory: bool,
     ) -> Self {
+        Self::start_all(db, tweak, directory, false).await
+    }
+
+    /// A harness whose console can refresh: the production Identity Center reader and Entra
+    /// scope reader pointed at its sandbox, behind "Refresh now".
+    pub async fn start_refreshing(db: &TestDb) -> Self {
+        Self::start_all(db, |_| {}, false, true).await
+    }
+
+    async fn start_all(
+        db: &TestDb,
+        tweak: impl FnOnce(&mut server::config::AuthSection),
+        directory: bool,
+        refreshing: bool,
+    ) -> Self {
         db.store.record_start("test", Utc::now()).await.unwrap();
         let org = Organisation::generate(&SeedSpec::demo()).unwrap();
         let sandbox = RunningSandbox::start_organisation(org, SandboxConfig::default())
@@ -82,6 +97,39 @@ impl Harness {
             sign_in = sign_in.with_directory(reader);
         }
         let sign_in = Arc::new(sign_in);
+        let refresh = if refreshing {
+            let creds = sandbox::aws::sigv4::StaticCredentials::default();
+            let reader = connectors::identity_center::Reader::connect(
+                connectors::identity_center::Settings {
+                    endpoint_url: Some(sandbox.aws_endpoint()),
+                    static_keys: Some((creds.access_key_id, creds.secret_access_key)),
+                    ..connectors::identity_center::Settings::new("eu-west-1")
+                },
+            )
+            .await;
+            let scope = connectors::entra::EntraReader::new(connectors::entra::EntraSettings {
+                login_url: sandbox.login_base(),
+                graph_url: sandbox.graph_base(),
+                ..connectors::entra::EntraSettings::new(
+                    &entra.state.tenant_id(),
+                    &entra.app.client_id,
+                    &entra.app.client_secret,
+                )
+            })
+            .unwrap();
+            let refresher = server::refresh::Refresher::new(
+                db.store.clone(),
+                reader,
+                domain::fuse::FuseLimit::default(),
+            )
+            .with_idp(connectors::scope::IdpReader::Entra(scope));
+            Some(
+                Arc::new(server::refresh::RefreshHandle::new(Arc::new(refresher)))
+                    as Arc<dyn app::state::RefreshControl>,
+            )
+        } else {
+            None
+        };
         let state = AppState {
             leptos_options: server::startup::leptos_options(&config),
             store: db.store.clone(),
@@ -89,6 +137,8 @@ impl Harness {
             version: "test",
             mode: "test",
             form_action: sign_in.idp_origin(),
+            refresh,
+            seat_price: server::startup::seat_price(&config),
         };
         let sessions = db.store.sessions().await.unwrap();
         let security = server::http::Security {
@@ -109,7 +159,14 @@ impl Harness {
     }
 
     pub async fn send(&self, request: Request<Body>) -> Answer {
-        let response = self.app.clone().oneshot(request).await.unwrap();
+        let what = format!("{} {}", request.method(), request.uri());
+        let response = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            self.app.clone().oneshot(request),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("no answer to {what} in 10 s"))
+        .unwrap();
         let status = response.status();
         let location = response
             .headers()
@@ -121,7 +178,14 @@ impl Harness {
             .iter()
             .map(|c| c.to_str().unwrap().split(';').next().unwrap().to_string())
             .find(|c| c.starts_with("tessera_session="));
-        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let body = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            response.into_body().collect(),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("the body of {what} did not end in 10 s"))
+        .unwrap()
+        .to_bytes();
         Answer {
             status,
             location,
@@ -145,6 +209,19 @@ impl Harness {
         let token = cookie.and_then(|c| self.tokens.lock().unwrap().get(c).cloned());
         self.call_with_token(path, cookie, origin, token.as_deref())
             .await
+    }
+
+    /// A server function call with form-encoded arguments, carrying the session's token.
+    pub async fn call_with(&self, path: &str, cookie: &str, args: &str) -> Answer {
+        let token = self.tokens.lock().unwrap().get(cookie).cloned().unwrap();
+        let request = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(app::csrf::HEADER, token)
+            .header(header::COOKIE, cookie)
+            .header(header::ORIGIN, ORIGIN)
+            .body(Body::from(args.to_string()))
+            .unwrap();
+        self.send(request).await
     }
 
     /// A server function call with the given CSRF token header (or none).

@@ -3,6 +3,7 @@
 
 mod access;
 mod config;
+mod console;
 mod directory;
 mod harness;
 mod http;

@@ -1,6 +1,7 @@
 //! The store's behaviour, asserted identically on SQLite and PostgreSQL (one binary).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod browse;
 mod deployment;
 mod history;
 mod leases;

@@ -1,0 +1,328 @@
+//! Groups: Identity Center's groups searched as you type, filtered (origin, assigned to Q
+//! Developer, drift) and paged, with the address carrying every choice; a group's page shows
+//! its members, its IdP counterpart and whether it gives seats.
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use serde::{Deserialize, Serialize};
+
+use crate::ui::{
+    Badge, Card, Empty, ErrorNote, INPUT, LINK, Loading, Pager, Stamp, TABLE, TD, TH, Tone, When,
+    query_string, thousands,
+};
+use crate::users::{Choice, UserListRow};
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GroupParams {
+    pub q: String,
+    pub origin: String,
+    /// yes | no: assigned to the seat product
+    pub assigned: String,
+    pub drift: String,
+    pub dir: String,
+    pub page: u64,
+}
+
+impl GroupParams {
+    fn from_query(q: &leptos_router::params::ParamsMap) -> Self {
+        let get = |k: &str| q.get(k).unwrap_or_default();
+        Self {
+            q: get("q"),
+            origin: get("origin"),
+            assigned: get("assigned"),
+            drift: get("drift"),
+            dir: get("dir"),
+            page: get("page").parse().unwrap_or(1).max(1),
+        }
+    }
+
+    pub fn href(&self, page: u64) -> String {
+        format!(
+            "/groups{}",
+            query_string(&[
+                ("q", self.q.clone()),
+                ("origin", self.origin.clone()),
+                ("assigned", self.assigned.clone()),
+                ("drift", self.drift.clone()),
+                ("dir", self.dir.clone()),
+                (
+                    "page",
+                    if page > 1 {
+                        page.to_string()
+                    } else {
+                        String::new()
+                    }
+                ),
+            ])
+        )
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GroupListRow {
+    pub id: String,
+    pub display_name: String,
+    pub provisioned: bool,
+    pub members: u64,
+    pub assigned_since: Option<Stamp>,
+    pub drift: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GroupList {
+    pub rows: Vec<GroupListRow>,
+    pub total: u64,
+}
+
+#[cfg(feature = "ssr")]
+fn group_row(g: &store::GroupRow, now: chrono::DateTime<chrono::Utc>) -> GroupListRow {
+    GroupListRow {
+        id: g.id.clone(),
+        display_name: g.display_name.clone(),
+        provisioned: g.external_id.is_some(),
+        members: g.members,
+        assigned_since: g.assigned_since.map(|t| Stamp::of(t, now)),
+        drift: g.drift,
+    }
+}
+
+/// A page of Identity Center's groups. Security admins and auditors.
+#[server(prefix = "/api", endpoint = "list_groups", client = crate::csrf::CsrfClient)]
+pub async fn list_groups(params: GroupParams) -> Result<GroupList, ServerFnError> {
+    crate::access::check("list_groups")?;
+    use crate::state::{app_state, store_failed};
+    use crate::users::{descending, origin_of, yes_no};
+    let state = app_state()?;
+    if params.q.chars().count() > 200 {
+        return Err(ServerFnError::new(
+            "The search is longer than 200 characters: shorten it.",
+        ));
+    }
+    let query = store::GroupQuery {
+        text: Some(params.q.clone()),
+        origin: origin_of(&params.origin)?,
+        assigned: yes_no("assigned", &params.assigned)?,
+        has_drift: yes_no("drift", &params.drift)?,
+        descending: descending(&params.dir)?,
+        offset: params.page.saturating_sub(1) * u64::from(crate::ui::PAGE_SIZE),
+        limit: crate::ui::PAGE_SIZE,
+    };
+    let page = state
+        .store
+        .groups(&query)
+        .await
+        .map_err(|e| store_failed("Listing groups", e))?;
+    let now = chrono::Utc::now();
+    Ok(GroupList {
+        rows: page.rows.iter().map(|g| group_row(g, now)).collect(),
+        total: page.total,
+    })
+}
+
+#[component]
+pub fn GroupsPage() -> impl IntoView {
+    let query = use_query_map();
+    let params = Memo::new(move |_| GroupParams::from_query(&query.read()));
+    let groups = Resource::new(move || params.get(), list_groups);
+    let navigate = use_navigate();
+    let go = std::sync::Arc::new(move |change: &dyn Fn(&mut GroupParams)| {
+        let mut p = params.get_untracked();
+        change(&mut p);
+        navigate(
+            &p.href(1),
+            leptos_router::NavigateOptions {
+                replace: true,
+                scroll: false,
+                ..Default::default()
+            },
+        );
+    });
+    let pick = move |field: fn(&mut GroupParams) -> &mut String| {
+        let go = go.clone();
+        move |v: String| go(&|p: &mut GroupParams| *field(p) = v.clone())
+    };
+    let p = params.get_untracked();
+    view! {
+        <leptos_meta::Title text="Groups"/>
+        <h1 class="text-2xl font-semibold tracking-tight">"Groups"</h1>
+        <p class="mt-1 mb-4 text-sm text-slate-600 dark:text-slate-400">"Identity Center's groups as of the last refresh. Search by the start of a group's name."</p>
+        <form class="mb-4 flex flex-wrap items-end gap-3" method="get" action="/groups" role="search" on:submit=|ev| ev.prevent_default()>
+            <label class="flex grow flex-col text-xs text-slate-500 dark:text-slate-400">
+                "Search"
+                <input type="search" name="q" class=INPUT data-testid="search" autocomplete="off" placeholder="q-developers…"
+                    value=p.q.clone() on:input={ let f = pick(|p| &mut p.q); move |ev| f(event_target_value(&ev)) }/>
+            </label>
+            <Choice label="Origin" testid="filter-origin" value=p.origin.clone() on_pick=pick(|p| &mut p.origin)
+                options=&[("", "Any"), ("provisioned", "SCIM (external id)"), ("hand-made", "Made by hand")]/>
+            <Choice label="Q Developer" testid="filter-assigned" value=p.assigned.clone() on_pick=pick(|p| &mut p.assigned)
+                options=&[("", "Any"), ("yes", "Assigned"), ("no", "Not assigned")]/>
+            <Choice label="Drift" testid="filter-drift" value=p.drift.clone() on_pick=pick(|p| &mut p.drift)
+                options=&[("", "Any"), ("yes", "Has drift"), ("no", "No drift")]/>
+            <Choice label="Order" testid="dir" value=p.dir.clone() on_pick=pick(|p| &mut p.dir)
+                options=&[("", "A → Z"), ("desc", "Z → A")]/>
+        </form>
+        <Transition fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                let p = params.get();
+                match groups.await {
+                    Ok(list) if list.rows.is_empty() => view! { <Empty message="No group matches: clear the search or a filter."/> }.into_any(),
+                    Ok(list) => view! {
+                        <div class="overflow-x-auto rounded-xl border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
+                        <table class=TABLE data-testid="groups">
+                            <thead><tr><th class=TH>"Name"</th><th class=TH>"Origin"</th><th class=TH>"Members"</th><th class=TH>"Q Developer"</th><th class=TH>"Drift"</th></tr></thead>
+                            <tbody>
+                                {list.rows.into_iter().map(|g| view! {
+                                    <tr data-testid="group-row">
+                                        <td class=TD><a class=LINK href=format!("/groups/{}", g.id)>{g.display_name}</a></td>
+                                        <td class=TD>{if g.provisioned { view! { <Badge text="SCIM" tone=Tone::Plain/> } } else { view! { <Badge text="by hand" tone=Tone::Warn/> } }}</td>
+                                        <td class=TD>{thousands(g.members)}</td>
+                                        <td class=TD>{g.assigned_since.map(|s| view! { <Badge text="assigned" tone=Tone::Good/> " " <When stamp=s/> })}</td>
+                                        <td class=TD>{(g.drift > 0).then(|| view! { <Badge text=g.drift.to_string() tone=Tone::Warn/> })}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                        </div>
+                        <Pager total=list.total page=p.page href=move |n| p.href(n)/>
+                    }.into_any(),
+                    Err(e) => view! { <ErrorNote message=crate::ui::error_text(&e)/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GroupView {
+    pub group: GroupListRow,
+    pub external_id: Option<String>,
+    /// The IdP's group with this external id: (name, members in scope).
+    pub idp: Option<(String, u64)>,
+    pub members: Vec<(UserListRow, Stamp)>,
+    pub drift: Vec<crate::drift::DriftView>,
+}
+
+/// Members shown on a group's page.
+#[cfg(feature = "ssr")]
+const MEMBERS_SHOWN: u32 = 500;
+
+/// One group's page. Security admins and auditors.
+#[server(prefix = "/api", endpoint = "group_page", client = crate::csrf::CsrfClient)]
+pub async fn group_page(id: String) -> Result<Option<GroupView>, ServerFnError> {
+    crate::access::check("group_page")?;
+    use crate::state::{app_state, store_failed};
+    let state = app_state()?;
+    let Some(d) = state
+        .store
+        .group_detail(&id, MEMBERS_SHOWN)
+        .await
+        .map_err(|e| store_failed("Reading the group", e))?
+    else {
+        return Ok(None);
+    };
+    let now = chrono::Utc::now();
+    Ok(Some(GroupView {
+        external_id: d.group.external_id.clone(),
+        idp: d.idp.clone(),
+        members: d
+            .members
+            .iter()
+            .map(|(u, since)| (crate::users::row_of(u, now), Stamp::of(*since, now)))
+            .collect(),
+        drift: d
+            .drift
+            .iter()
+            .map(|f| crate::drift::DriftView::of(f, None, Some(&d.group.display_name)))
+            .collect(),
+        group: group_row(&d.group, now),
+    }))
+}
+
+#[component]
+pub fn GroupPage() -> impl IntoView {
+    let params = use_params_map();
+    let group = Resource::new(
+        move || params.read().get("id").unwrap_or_default(),
+        group_page,
+    );
+    view! {
+        <leptos_meta::Title text="Group"/>
+        <p class="mb-2 text-sm"><a class=LINK href="/groups">"← Groups"</a></p>
+        <Transition fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                match group.await {
+                    Ok(Some(g)) => view! { <GroupDetailView g/> }.into_any(),
+                    Ok(None) => {
+                        crate::not_found_status();
+                        view! { <Empty message="Identity Center has no group with this id (as of the last refresh). Search for it on Groups."/> }.into_any()
+                    }
+                    Err(e) => view! { <ErrorNote message=crate::ui::error_text(&e)/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn GroupDetailView(g: GroupView) -> impl IntoView {
+    let shown = g.members.len() as u64;
+    let total = g.group.members;
+    view! {
+        <h1 class="text-2xl font-semibold tracking-tight" data-testid="group-name">{g.group.display_name.clone()}</h1>
+        <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">
+            {format!("{} members", thousands(total))}
+            {g.external_id.clone().map(|e| format!(" · external id {e}"))}
+            {g.group.assigned_since.clone().map(|s| view! { " · assigned to Q Developer " <When stamp=s/> })}
+        </p>
+        <div class="mt-6 grid gap-6 lg:grid-cols-2">
+            <Card title="In the IdP">
+                <p class="text-sm" data-testid="group-idp">{match (&g.idp, &g.external_id) {
+                    (Some((name, n)), _) => format!("{name}, {} members in the app's scope", thousands(*n)),
+                    (None, Some(_)) => "Not in the IdP's scope as last read.".to_string(),
+                    (None, None) => "Made by hand in Identity Center: the IdP does not manage it.".to_string(),
+                }}</p>
+            </Card>
+            <Card title="Drift">
+                {if g.drift.is_empty() {
+                    view! { <p class="text-sm">"None."</p> }.into_any()
+                } else {
+                    view! {
+                        <ul class="space-y-3 text-sm" data-testid="group-drift">
+                            {g.drift.into_iter().map(|d| view! {
+                                <li>
+                                    <p class="font-medium">{d.summary}</p>
+                                    <p class="text-slate-500 dark:text-slate-400">{d.cause}</p>
+                                    {d.user.map(|(id, name)| view! { <a class=LINK href=format!("/users/{id}")>{name}</a> })}
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    }.into_any()
+                }}
+            </Card>
+        </div>
+        <div class="mt-6">
+            <Card title="Members" subtitle=if shown < total { format!("The first {} by user name; search Users for the rest.", thousands(shown)) } else { String::new() }>
+                {if g.members.is_empty() {
+                    view! { <Empty message="No members."/> }.into_any()
+                } else {
+                    view! {
+                        <table class=TABLE data-testid="members">
+                            <thead><tr><th class=TH>"User"</th><th class=TH>"Display name"</th><th class=TH>"Status"</th><th class=TH>"Member since"</th></tr></thead>
+                            <tbody>
+                                {g.members.into_iter().map(|(u, since)| view! {
+                                    <tr>
+                                        <td class=TD><a class=LINK href=format!("/users/{}", u.id)>{u.user_name}</a></td>
+                                        <td class=TD>{u.display_name}</td>
+                                        <td class=TD>{if u.enabled { view! { <Badge text="enabled" tone=Tone::Good/> } } else { view! { <Badge text="disabled" tone=Tone::Bad/> } }}</td>
+                                        <td class=TD><When stamp=since/></td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any()
+                }}
+            </Card>
+        </div>
+    }
+}

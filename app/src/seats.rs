@@ -1,0 +1,194 @@
+//! Seats: the principals subscribed to Q Developer (its application's assignments), every
+//! holder with the path(s) that give the seat and since when, and the monthly cost.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
+
+use crate::ui::{
+    Badge, Card, Empty, ErrorNote, LINK, Loading, Pager, Stamp, TABLE, TD, TH, Tone, When,
+    query_string, thousands,
+};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SubscribedRow {
+    pub group: bool,
+    pub id: String,
+    /// None: Identity Center no longer has the principal (a dangling assignment).
+    pub name: Option<String>,
+    pub since: Stamp,
+    pub members: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Holder {
+    pub id: String,
+    pub user_name: String,
+    pub display_name: String,
+    pub enabled: bool,
+    /// (group (id, name) or None for direct, since)
+    pub paths: Vec<(Option<(String, String)>, Stamp)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SeatsView {
+    pub subscribed: Vec<SubscribedRow>,
+    pub holders: Vec<Holder>,
+    pub total: u64,
+    pub monthly_cost: String,
+    pub seat_price: String,
+}
+
+/// The seat product's subscriptions and a page of holders. Security admins and auditors.
+#[server(prefix = "/api", endpoint = "seats_page", client = crate::csrf::CsrfClient)]
+pub async fn seats_page(page: u64) -> Result<SeatsView, ServerFnError> {
+    crate::access::check("seats_page")?;
+    use crate::state::{app_state, store_failed};
+    let state = app_state()?;
+    let now = chrono::Utc::now();
+    let subscribed = state
+        .store
+        .subscribed()
+        .await
+        .map_err(|e| store_failed("Reading the subscriptions", e))?;
+    let list = state
+        .store
+        .users(&store::UserQuery {
+            has_seat: Some(true),
+            offset: page.max(1).saturating_sub(1) * u64::from(crate::ui::PAGE_SIZE),
+            limit: crate::ui::PAGE_SIZE,
+            ..store::UserQuery::default()
+        })
+        .await
+        .map_err(|e| store_failed("Listing seat holders", e))?;
+    let ids: Vec<String> = list.rows.iter().map(|u| u.id.clone()).collect();
+    let paths = state
+        .store
+        .seat_paths(&ids)
+        .await
+        .map_err(|e| store_failed("Reading seat paths", e))?;
+    Ok(SeatsView {
+        subscribed: subscribed
+            .into_iter()
+            .map(|s| SubscribedRow {
+                group: s.kind == "GROUP",
+                id: s.id,
+                name: s.name,
+                since: Stamp::of(s.since, now),
+                members: s.members,
+            })
+            .collect(),
+        holders: list
+            .rows
+            .into_iter()
+            .map(|u| Holder {
+                paths: paths
+                    .iter()
+                    .filter(|p| p.user_id == u.id)
+                    .map(|p| (p.via.clone(), Stamp::of(p.since, now)))
+                    .collect(),
+                id: u.id,
+                user_name: u.user_name,
+                display_name: u.display_name,
+                enabled: u.enabled,
+            })
+            .collect(),
+        total: list.total,
+        monthly_cost: state.seat_price.cost_of(list.total),
+        seat_price: state.seat_price.cost_of(1),
+    })
+}
+
+#[component]
+pub fn SeatsPageView() -> impl IntoView {
+    let query = use_query_map();
+    let page = Memo::new(move |_| {
+        query
+            .read()
+            .get("page")
+            .and_then(|p| p.parse::<u64>().ok())
+            .unwrap_or(1)
+            .max(1)
+    });
+    let seats = Resource::new(move || page.get(), seats_page);
+    view! {
+        <leptos_meta::Title text="Seats"/>
+        <h1 class="text-2xl font-semibold tracking-tight">"Seats"</h1>
+        <p class="mt-1 mb-6 text-sm text-slate-600 dark:text-slate-400">
+            "Q Developer seats come from its application's assignments in Identity Center: users assigned directly and members of assigned groups, each counted once."
+        </p>
+        <Transition fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                let n = page.get();
+                match seats.await {
+                    Ok(s) => view! {
+                        <div class="grid gap-6">
+                            <Card title="Cost" subtitle="Billed per user per month, once per organisation.">
+                                <p class="text-2xl font-semibold tabular-nums" data-testid="seat-cost">{s.monthly_cost.clone()}</p>
+                                <p class="text-sm text-slate-500 dark:text-slate-400">{format!("{} holders at {} a month", thousands(s.total), s.seat_price)}</p>
+                            </Card>
+                            <Card title="Subscribed" subtitle="Principals assigned to the Q Developer application. A cancelled subscription may leave its assignment behind: a group listed here is not proof the subscription is active — check the Q Developer console.">
+                                {if s.subscribed.is_empty() {
+                                    view! { <Empty message="Nothing is assigned to Q Developer: subscribe a group in the Q Developer console, then refresh."/> }.into_any()
+                                } else {
+                                    view! {
+                                        <table class=TABLE data-testid="subscribed">
+                                            <thead><tr><th class=TH>"Principal"</th><th class=TH>"Kind"</th><th class=TH>"Members"</th><th class=TH>"Assigned"</th></tr></thead>
+                                            <tbody>
+                                                {s.subscribed.into_iter().map(|p| {
+                                                    let href = if p.group { format!("/groups/{}", p.id) } else { format!("/users/{}", p.id) };
+                                                    view! {
+                                                        <tr>
+                                                            <td class=TD>{match p.name {
+                                                                Some(name) => view! { <a class=LINK href=href>{name}</a> }.into_any(),
+                                                                None => view! { <span>{p.id.clone()}</span> " " <Badge text="no longer in Identity Center" tone=Tone::Bad/> }.into_any(),
+                                                            }}</td>
+                                                            <td class=TD>{if p.group { "group" } else { "user" }}</td>
+                                                            <td class=TD>{p.group.then(|| thousands(p.members))}</td>
+                                                            <td class=TD><When stamp=p.since/></td>
+                                                        </tr>
+                                                    }
+                                                }).collect_view()}
+                                            </tbody>
+                                        </table>
+                                    }.into_any()
+                                }}
+                            </Card>
+                            <Card title="Holders">
+                                {if s.holders.is_empty() {
+                                    view! { <Empty message="Nobody holds a seat."/> }.into_any()
+                                } else {
+                                    view! {
+                                        <table class=TABLE data-testid="holders">
+                                            <thead><tr><th class=TH>"User"</th><th class=TH>"Through"</th><th class=TH>"Status"</th></tr></thead>
+                                            <tbody>
+                                                {s.holders.into_iter().map(|h| view! {
+                                                    <tr data-testid="holder">
+                                                        <td class=TD><a class=LINK href=format!("/users/{}", h.id)>{h.user_name}</a><br/><span class="text-slate-500 dark:text-slate-400">{h.display_name}</span></td>
+                                                        <td class=TD>
+                                                            <ul>
+                                                                {h.paths.into_iter().map(|(via, since)| view! {
+                                                                    <li>{match via {
+                                                                        Some((id, name)) => view! { <a class=LINK href=format!("/groups/{id}")>{name}</a> }.into_any(),
+                                                                        None => view! { "assigned directly" }.into_any(),
+                                                                    }} ", since " <When stamp=since/></li>
+                                                                }).collect_view()}
+                                                            </ul>
+                                                        </td>
+                                                        <td class=TD>{if h.enabled { view! { <Badge text="enabled" tone=Tone::Good/> } } else { view! { <Badge text="disabled: reclaim" tone=Tone::Bad/> } }}</td>
+                                                    </tr>
+                                                }).collect_view()}
+                                            </tbody>
+                                        </table>
+                                        <Pager total=s.total page=n href=|p| format!("/seats{}", query_string(&[("page", if p > 1 { p.to_string() } else { String::new() })]))/>
+                                    }.into_any()
+                                }}
+                            </Card>
+                        </div>
+                    }.into_any(),
+                    Err(e) => view! { <ErrorNote message=crate::ui::error_text(&e)/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}

@@ -1,0 +1,206 @@
+//! The console's pages and their server functions over a real refresh: "Refresh now" reads the
+//! sandbox's Identity Center and Entra ID through the production clients, then the overview,
+//! users, drift and seats answer from what was stored — on SQLite and PostgreSQL.
+
+use axum::http::StatusCode;
+use sandbox::expect::{assignments_of, scope_of, snapshot_of};
+use sandbox::seed::{Organisation, SeedSpec};
+use serde_json::Value;
+use store::testkit::TestDb;
+
+use crate::harness::Harness;
+
+store::backend_tests!(
+    refresh_now_fills_the_console_and_its_figures_match_the_organisation,
+    bad_filters_are_refused_with_what_to_do,
+);
+
+fn json(body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+}
+
+/// Asks for a refresh as an admin and waits until the progress says it ended.
+async fn refresh_now(h: &Harness, admin: &str) {
+    let idle = h.call_with("/api/refresh_progress", admin, "").await;
+    assert_eq!(json(&idle.body)["available"], true);
+    let asked = h
+        .call_with("/api/refresh_now", admin, "focused=false")
+        .await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+    let again = h
+        .call_with("/api/refresh_now", admin, "focused=false")
+        .await;
+    assert!(
+        again.body.contains("already running"),
+        "one at a time: {}",
+        again.body
+    );
+    for _ in 0..600 {
+        let p = json(&h.call_with("/api/refresh_progress", admin, "").await.body);
+        if p["running"] == false {
+            assert!(p["calls"].as_u64().unwrap() > 0, "{p}");
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the refresh did not end within 30 s");
+}
+
+async fn refresh_now_fills_the_console_and_its_figures_match_the_organisation(db: &TestDb) {
+    let h = Harness::start_refreshing(db).await;
+    let admin = h.sign_in("security-admin").await;
+    let auditor = h.sign_in("auditor").await;
+    let before = json(&h.call_with("/api/overview", &auditor, "").await.body);
+    assert_eq!(before["users"], 0);
+    assert_eq!(before["last_success"], Value::Null);
+
+    refresh_now(&h, &admin).await;
+
+    let org = Organisation::generate(&SeedSpec::demo()).unwrap();
+    let seeded = snapshot_of(&org.identity_center, assignments_of(&org.instance)).unwrap();
+    let seats = domain::seats::effective_seats(&seeded);
+    let scope = scope_of(&org);
+    let figures = json(&h.call_with("/api/overview", &auditor, "").await.body);
+    assert_eq!(figures["users"], seeded.users().len() as u64, "{figures}");
+    assert_eq!(figures["groups"], seeded.groups().len() as u64);
+    assert_eq!(figures["seat_holders"], seats.holders.len() as u64);
+    assert_eq!(figures["scope_users"], scope.users.len() as u64);
+    let drift = domain::drift::drift(&seeded, &scope);
+    assert!(!drift.is_empty(), "the demo plants drift");
+    assert_eq!(figures["drift"], drift.len() as u64);
+    assert_eq!(figures["last_success"]["outcome"], "applied");
+    assert_eq!(
+        figures["monthly_cost"],
+        format!(
+            "USD {}.00",
+            app::ui::thousands(19 * seats.holders.len() as u64)
+        )
+    );
+
+    // Search: every row starts with the prefix, and the total is the organisation's count.
+    let first = &seeded.users()[0];
+    let prefix: String = first.user_name.to_lowercase().chars().take(3).collect();
+    let expected = seeded
+        .users()
+        .iter()
+        .filter(|u| {
+            [
+                Some(u.user_name.to_lowercase()),
+                Some(u.display_name.to_lowercase()),
+                u.email.as_ref().map(|e| e.to_lowercase()),
+            ]
+            .iter()
+            .flatten()
+            .any(|v| v.starts_with(&prefix))
+        })
+        .count();
+    let page = json(
+        &h.call_with("/api/list_users", &auditor, &format!("params[q]={prefix}"))
+            .await
+            .body,
+    );
+    assert_eq!(page["total"], expected as u64, "search {prefix:?}: {page}");
+    assert!(page["rows"].as_array().unwrap().len() <= 50);
+
+    // Has a seat: exactly the effective holders.
+    let with_seat = json(
+        &h.call_with("/api/list_users", &auditor, "params[seat]=yes")
+            .await
+            .body,
+    );
+    assert_eq!(with_seat["total"], seats.holders.len() as u64);
+
+    // The server-rendered list carries the rows (shareable address, no script needed).
+    let html = h
+        .get(&format!("/users?q={prefix}"), Some(&auditor))
+        .await
+        .body;
+    assert!(
+        html.contains(&first.user_name),
+        "the list renders on the server"
+    );
+
+    // A user with drift: the finding is on the Drift page and on the user's page.
+    let findings = json(&h.call_with("/api/drift_page", &auditor, "kind=").await.body);
+    let with_user = findings["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["user"].is_array())
+        .expect("a finding about an Identity Center user");
+    let user_id = with_user["user"][0].as_str().unwrap();
+    let user = json(
+        &h.call_with("/api/user_page", &auditor, &format!("id={user_id}"))
+            .await
+            .body,
+    );
+    let summaries: Vec<&str> = user["drift"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["summary"].as_str().unwrap())
+        .collect();
+    assert!(
+        summaries.contains(&with_user["summary"].as_str().unwrap()),
+        "{summaries:?}"
+    );
+    let page = h.get(&format!("/users/{user_id}"), Some(&auditor)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("data-testid=\"user-drift\""));
+
+    // Seats: every holder listed with at least one path.
+    let seats_page = json(
+        &h.call_with("/api/seats_page", &auditor, "page=1")
+            .await
+            .body,
+    );
+    assert_eq!(seats_page["total"], seats.holders.len() as u64);
+    assert!(
+        seats_page["holders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| !h["paths"].as_array().unwrap().is_empty())
+    );
+    assert!(!seats_page["subscribed"].as_array().unwrap().is_empty());
+
+    // History: the refresh and what it brought.
+    let history = json(&h.call_with("/api/refresh_history", &auditor, "").await.body);
+    assert_eq!(history[0]["outcome"], "applied");
+    assert_eq!(history[0]["changes"], "first snapshot");
+
+    // An object that does not exist: its page says so, with 404.
+    let missing = h.get("/groups/no-such-group", Some(&auditor)).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}
+
+async fn bad_filters_are_refused_with_what_to_do(db: &TestDb) {
+    let h = Harness::start(db).await;
+    let auditor = h.sign_in("auditor").await;
+    for (path, args, says) in [
+        (
+            "/api/list_users",
+            "params[origin]=martian",
+            "origin must be provisioned or hand-made",
+        ),
+        ("/api/list_users", "params[sort]=salary", "sort must be"),
+        (
+            "/api/list_users",
+            "params[seat]=maybe",
+            "seat must be yes or no",
+        ),
+        (
+            "/api/list_groups",
+            "params[dir]=sideways",
+            "dir must be asc or desc",
+        ),
+        ("/api/drift_page", "kind=gremlins", "There is no drift kind"),
+    ] {
+        let a = h.call_with(path, &auditor, args).await;
+        assert_eq!(a.status, StatusCode::INTERNAL_SERVER_ERROR, "{path} {args}");
+        assert!(a.body.contains(says), "{path} {args}: {}", a.body);
+    }
+    let long = format!("params[q]={}", "a".repeat(201));
+    let a = h.call_with("/api/list_users", &auditor, &long).await;
+    assert!(a.body.contains("longer than 200"), "{}", a.body);
+}

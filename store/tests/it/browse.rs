@@ -1,0 +1,441 @@
+//! The console's reads: figures, users and groups searched, filtered, sorted and paged, one
+//! user's and one group's whole picture, seat holders with their paths and since when.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use domain::changes::diff;
+use domain::drift::{IdpScope, ScopeGroup, ScopeUser, drift};
+use domain::snapshot::{Assignment, Group, PrincipalKind, Snapshot, User, UserStatus};
+use store::testkit::TestDb;
+use store::{
+    GroupQuery, OriginFilter, Outcome, Refresh, RefreshKind, ScopeOutcome, ScopeRead, UserQuery,
+    UserSort,
+};
+
+store::backend_tests!(
+    figures_count_what_the_overview_shows,
+    users_are_searched_filtered_sorted_and_paged,
+    a_users_page_has_groups_seat_paths_and_drift,
+    groups_and_seats_are_listed_with_members,
+);
+
+fn t(day: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 4, day, 9, 0, 0).unwrap()
+}
+
+fn user(id: &str, name: &str, status: UserStatus, provisioned: bool) -> User {
+    User {
+        id: id.into(),
+        user_name: format!("{name}@example.com"),
+        display_name: format!("{} Example", name.to_uppercase()),
+        given_name: name.into(),
+        family_name: "Example".into(),
+        email: Some(format!("{name}@Example.com")),
+        status,
+        external_id: provisioned.then(|| format!("idp-{id}")),
+    }
+}
+
+/// ann and bob provisioned (bob disabled), cat made by hand, dan provisioned and assigned
+/// directly; q-developers (assigned) holds ann and bob (and cat from day 2).
+fn snapshot(cat_in_q: bool) -> Snapshot {
+    let mut memberships = vec![("g-q", "u-ann"), ("g-q", "u-bob"), ("g-hand", "u-cat")];
+    if cat_in_q {
+        memberships.push(("g-q", "u-cat"));
+    }
+    Snapshot::build(
+        vec![
+            user("u-ann", "ann", UserStatus::Enabled, true),
+            user("u-bob", "bob", UserStatus::Disabled, true),
+            user("u-cat", "cat", UserStatus::Enabled, false),
+            user("u-dan", "dan", UserStatus::Enabled, true),
+        ],
+        vec![
+            Group {
+                id: "g-q".into(),
+                display_name: "q-developers".into(),
+                external_id: Some("idp-g-q".into()),
+            },
+            Group {
+                id: "g-hand".into(),
+                display_name: "Made by hand".into(),
+                external_id: None,
+            },
+        ],
+        memberships,
+        vec![
+            Assignment {
+                kind: PrincipalKind::Group,
+                principal_id: "g-q".into(),
+            },
+            Assignment {
+                kind: PrincipalKind::User,
+                principal_id: "u-dan".into(),
+            },
+        ],
+    )
+    .unwrap()
+}
+
+/// The IdP's scope: ann (display name changed since), bob, dan; q-developers with ann, bob
+/// and a member Identity Center lacks (eve, not provisioned yet).
+fn scope() -> IdpScope {
+    let u = |id: &str, name: &str, display: &str| ScopeUser {
+        idp_id: format!("idp-{id}"),
+        user_name: format!("{name}@example.com"),
+        display_name: Some(display.into()),
+        email: Some(format!("{name}@Example.com")),
+        enabled: name != "bob",
+    };
+    IdpScope {
+        users: vec![
+            u("u-ann", "ann", "Ann Renamed"),
+            u("u-bob", "bob", "BOB Example"),
+            u("u-dan", "dan", "DAN Example"),
+            u("u-eve", "eve", "EVE Example"),
+        ],
+        groups: vec![ScopeGroup {
+            idp_id: "idp-g-q".into(),
+            display_name: "q-developers".into(),
+            members: vec!["idp-u-ann".into(), "idp-u-bob".into(), "idp-u-eve".into()],
+        }],
+    }
+}
+
+fn refresh(id: &str, at: DateTime<Utc>, s: &Snapshot) -> Refresh {
+    Refresh {
+        id: id.into(),
+        kind: RefreshKind::Full,
+        started_at: at - Duration::seconds(30),
+        finished_at: at,
+        outcome: Outcome::Applied,
+        detail: None,
+        calls: 12,
+        throttles: 0,
+        users: s.users().len() as u64,
+        groups: s.groups().len() as u64,
+        memberships: s.membership_count() as u64,
+    }
+}
+
+/// Day 1: the first snapshot; day 2: cat joins q-developers; the scope read beside day 2.
+async fn load(db: &TestDb) -> Snapshot {
+    let (s1, s2) = (snapshot(false), snapshot(true));
+    db.store
+        .apply_initial(&refresh("r1", t(1), &s1), &s1)
+        .await
+        .unwrap();
+    db.store
+        .apply_refresh(&refresh("r2", t(2), &s2), &diff(&s1, &s2))
+        .await
+        .unwrap();
+    let scope = scope();
+    let found = drift(&s2, &scope);
+    let read = ScopeRead {
+        id: "read-2".into(),
+        refresh_id: Some("r2".into()),
+        idp: "Entra ID".into(),
+        started_at: t(2) - Duration::seconds(20),
+        finished_at: t(2),
+        outcome: ScopeOutcome::Read,
+        detail: None,
+        users: 4,
+        groups: 1,
+        memberships: 3,
+        drift: Some(found.len() as u64),
+    };
+    db.store
+        .save_scope(&read, &scope, Some(&found))
+        .await
+        .unwrap();
+    s2
+}
+
+fn names(rows: &[store::UserRow]) -> Vec<&str> {
+    rows.iter().map(|r| r.user_name.as_str()).collect()
+}
+
+async fn figures_count_what_the_overview_shows(db: &TestDb) {
+    let empty = db.store.figures().await.unwrap();
+    assert_eq!((empty.users, empty.seat_holders, empty.drift), (0, 0, 0));
+    assert_eq!(
+        empty.scope_users, None,
+        "no scope read yet: unknown, not zero"
+    );
+    assert!(empty.last_success.is_none() && empty.taken_at.is_none());
+
+    let s2 = load(db).await;
+    let f = db.store.figures().await.unwrap();
+    assert_eq!((f.users, f.groups, f.memberships), (4, 2, 4));
+    assert_eq!((f.scope_users, f.scope_groups), (Some(4), Some(1)));
+    // ann, bob and cat through q-developers, dan directly: each once.
+    assert_eq!(f.seat_holders, 4);
+    assert_eq!((f.subscribed_groups, f.subscribed_users), (1, 1));
+    assert_eq!(f.drift, drift(&s2, &scope()).len() as u64);
+    assert!(f.drift > 0);
+    assert_eq!(f.taken_at, Some(t(2)));
+    assert_eq!(f.last_success.map(|r| r.id).as_deref(), Some("r2"));
+    assert_eq!(f.last_scope_read.map(|r| r.id).as_deref(), Some("read-2"));
+    assert_eq!(f.held, 0);
+
+    // History: newest first, each with what it changed.
+    let history = db.store.refresh_history(10).await.unwrap();
+    let ids: Vec<_> = history.iter().map(|h| h.refresh.id.as_str()).collect();
+    assert_eq!(ids, ["r2", "r1"]);
+    let day2 = history[0].changes.unwrap();
+    assert!(!day2.initial);
+    assert_eq!(
+        (
+            day2.users_added,
+            day2.memberships_added,
+            day2.memberships_removed
+        ),
+        (0, 1, 0),
+        "cat joined q-developers"
+    );
+    assert!(history[1].changes.unwrap().initial);
+}
+
+async fn users_are_searched_filtered_sorted_and_paged(db: &TestDb) {
+    load(db).await;
+    let all = UserQuery {
+        limit: 50,
+        ..UserQuery::default()
+    };
+    let list = |q: UserQuery| {
+        let store = db.store.clone();
+        async move { store.users(&q).await.unwrap() }
+    };
+    let page = list(all.clone()).await;
+    assert_eq!(page.total, 4);
+    assert_eq!(
+        names(&page.rows),
+        [
+            "ann@example.com",
+            "bob@example.com",
+            "cat@example.com",
+            "dan@example.com"
+        ]
+    );
+    // A prefix of the user name, display name or email, in any case.
+    for (text, expect) in [
+        ("AN", vec!["ann@example.com"]),
+        ("dan ex", vec!["dan@example.com"]),
+        ("cat@EXAMPLE", vec!["cat@example.com"]),
+        ("example", vec![]),
+        ("%", vec![]),
+        ("_", vec![]),
+        ("  bob ", vec!["bob@example.com"]),
+        ("ä", vec![]),
+    ] {
+        let page = list(UserQuery {
+            text: Some(text.into()),
+            ..all.clone()
+        })
+        .await;
+        assert_eq!(names(&page.rows), expect, "search {text:?}");
+        assert_eq!(page.total, expect.len() as u64);
+    }
+    let only = |q: UserQuery| async move { names(&list(q).await.rows).join(" ") };
+    assert_eq!(
+        only(UserQuery {
+            origin: Some(OriginFilter::HandMade),
+            ..all.clone()
+        })
+        .await,
+        "cat@example.com"
+    );
+    assert_eq!(
+        only(UserQuery {
+            enabled: Some(false),
+            ..all.clone()
+        })
+        .await,
+        "bob@example.com"
+    );
+    assert_eq!(
+        only(UserQuery {
+            has_seat: Some(true),
+            origin: Some(OriginFilter::Provisioned),
+            ..all.clone()
+        })
+        .await,
+        "ann@example.com bob@example.com dan@example.com"
+    );
+    // ann's display name differs in the IdP; cat is hand-made (an orphan); bob's status.
+    let drifting = list(UserQuery {
+        has_drift: Some(true),
+        ..all.clone()
+    })
+    .await;
+    assert!(drifting.rows.iter().all(|r| r.drift > 0));
+    assert!(names(&drifting.rows).contains(&"ann@example.com"));
+    assert!(!names(&drifting.rows).contains(&"dan@example.com"));
+    let calm = list(UserQuery {
+        has_drift: Some(false),
+        ..all.clone()
+    })
+    .await;
+    assert_eq!(drifting.total + calm.total, 4);
+
+    let page = list(UserQuery {
+        sort: UserSort::DisplayName,
+        descending: true,
+        offset: 1,
+        limit: 2,
+        ..all.clone()
+    })
+    .await;
+    assert_eq!(page.total, 4);
+    assert_eq!(names(&page.rows), ["cat@example.com", "bob@example.com"]);
+    let seat_of = |rows: &[store::UserRow], name: &str| {
+        rows.iter()
+            .find(|r| r.user_name == name)
+            .map(|r| (r.seat, r.enabled, r.external_id.is_some()))
+    };
+    let page = list(all.clone()).await;
+    assert_eq!(
+        seat_of(&page.rows, "bob@example.com"),
+        Some((true, false, true))
+    );
+    assert_eq!(
+        seat_of(&page.rows, "cat@example.com"),
+        Some((true, true, false))
+    );
+}
+
+async fn a_users_page_has_groups_seat_paths_and_drift(db: &TestDb) {
+    load(db).await;
+    assert_eq!(db.store.user_detail("u-nobody").await.unwrap(), None);
+
+    let cat = db.store.user_detail("u-cat").await.unwrap().unwrap();
+    assert_eq!(cat.user.external_id, None, "made by hand");
+    assert_eq!(cat.idp, None);
+    let groups: Vec<_> = cat
+        .groups
+        .iter()
+        .map(|g| (g.display_name.as_str(), g.since, g.assigned_since))
+        .collect();
+    assert_eq!(
+        groups,
+        [
+            ("Made by hand", t(1), None),
+            ("q-developers", t(2), Some(t(1)))
+        ]
+    );
+    // The seat through q-developers dates from when cat joined it, not from the assignment.
+    assert_eq!(cat.seat_paths.len(), 1);
+    assert_eq!(
+        cat.seat_paths[0].via,
+        Some(("g-q".to_string(), "q-developers".to_string()))
+    );
+    assert_eq!(cat.seat_paths[0].since, t(2));
+    assert!(
+        cat.drift.iter().any(|d| d.finding.kind() == "orphan_user"),
+        "{:?}",
+        cat.drift
+    );
+
+    let ann = db.store.user_detail("u-ann").await.unwrap().unwrap();
+    assert_eq!(
+        ann.idp.as_ref().and_then(|i| i.display_name.as_deref()),
+        Some("Ann Renamed")
+    );
+    assert_eq!(ann.user.display_name, "ANN Example");
+    assert!(
+        ann.drift
+            .iter()
+            .any(|d| d.finding.kind() == "user_mismatch")
+    );
+
+    let dan = db.store.user_detail("u-dan").await.unwrap().unwrap();
+    assert_eq!(dan.seat_paths.len(), 1);
+    assert_eq!(dan.seat_paths[0].via, None, "assigned directly");
+    assert_eq!(dan.seat_paths[0].since, t(1));
+    assert!(dan.user.seat);
+}
+
+async fn groups_and_seats_are_listed_with_members(db: &TestDb) {
+    load(db).await;
+    let all = GroupQuery {
+        limit: 50,
+        ..GroupQuery::default()
+    };
+    let page = db.store.groups(&all).await.unwrap();
+    assert_eq!(page.total, 2);
+    let rows: Vec<_> = page
+        .rows
+        .iter()
+        .map(|g| (g.display_name.as_str(), g.members, g.assigned_since))
+        .collect();
+    assert_eq!(
+        rows,
+        [("Made by hand", 1, None), ("q-developers", 3, Some(t(1)))]
+    );
+    let q = db
+        .store
+        .groups(&GroupQuery {
+            text: Some("Q-".into()),
+            ..all.clone()
+        })
+        .await
+        .unwrap();
+    assert_eq!(q.total, 1);
+    let hand = db
+        .store
+        .groups(&GroupQuery {
+            assigned: Some(false),
+            origin: Some(OriginFilter::HandMade),
+            ..all.clone()
+        })
+        .await
+        .unwrap();
+    assert_eq!(hand.rows.len(), 1);
+    assert_eq!(hand.rows[0].id, "g-hand");
+
+    let detail = db.store.group_detail("g-q", 2).await.unwrap().unwrap();
+    assert_eq!(detail.idp, Some(("q-developers".to_string(), 3)));
+    assert_eq!(detail.group.members, 3);
+    let members: Vec<_> = detail
+        .members
+        .iter()
+        .map(|(u, since)| (u.user_name.as_str(), *since))
+        .collect();
+    assert_eq!(
+        members,
+        [("ann@example.com", t(1)), ("bob@example.com", t(1))],
+        "the first page of members, by user name"
+    );
+    let kinds: Vec<_> = detail.drift.iter().map(|d| d.finding.kind()).collect();
+    assert_eq!(kinds, ["extra_membership"]);
+    assert_eq!(db.store.group_detail("g-gone", 10).await.unwrap(), None);
+
+    let subscribed = db.store.subscribed().await.unwrap();
+    let rows: Vec<_> = subscribed
+        .iter()
+        .map(|s| (s.kind.as_str(), s.name.as_deref(), s.members))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("GROUP", Some("q-developers"), 3),
+            ("USER", Some("dan@example.com"), 0)
+        ]
+    );
+
+    let drift = db.store.drift_rows(None, 100, None).await.unwrap();
+    assert!(!drift.is_empty());
+    let mismatch = drift
+        .iter()
+        .find(|d| d.drift.finding.kind() == "user_mismatch")
+        .unwrap();
+    assert_eq!(mismatch.user_name.as_deref(), Some("ann@example.com"));
+    // cat is in q-developers in Identity Center only.
+    let extra = db
+        .store
+        .drift_rows(Some("extra_membership"), 100, None)
+        .await
+        .unwrap();
+    assert_eq!(extra.len(), 1, "{extra:?}");
+    assert_eq!(extra[0].group_name.as_deref(), Some("q-developers"));
+    assert_eq!(extra[0].user_name.as_deref(), Some("cat@example.com"));
+}
