@@ -117,13 +117,9 @@ pub fn teams() -> Vec<String> {
 pub fn check(endpoint: &str) -> Result<(), leptos::prelude::ServerFnError> {
     use domain::access::Decision;
     let path = format!("/api/{endpoint}");
-    let access = SERVER_FNS
-        .iter()
-        .find(|(p, _)| *p == path)
-        .map(|(_, a)| *a)
-        .ok_or_else(|| {
-            leptos::prelude::ServerFnError::new(format!("{path} declares no access rule"))
-        })?;
+    let access = requirement(&path).ok_or_else(|| {
+        leptos::prelude::ServerFnError::new(format!("{path} declares no access rule"))
+    })?;
     match caller().decide(access) {
         Decision::Allow => Ok(()),
         _ => Err(leptos::prelude::ServerFnError::new(

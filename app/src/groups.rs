@@ -314,7 +314,7 @@ fn GroupDetailView(g: GroupView) -> impl IntoView {
                                     <tr>
                                         <td class=TD><a class=LINK href=format!("/users/{}", u.id)>{u.user_name}</a></td>
                                         <td class=TD>{u.display_name}</td>
-                                        <td class=TD>{if u.enabled { view! { <Badge text="enabled" tone=Tone::Good/> } } else { view! { <Badge text="disabled" tone=Tone::Bad/> } }}</td>
+                                        <td class=TD><crate::ui::StatusBadge enabled=u.enabled/></td>
                                         <td class=TD><When stamp=since/></td>
                                     </tr>
                                 }).collect_view()}

@@ -175,7 +175,7 @@ pub fn SeatsPageView() -> impl IntoView {
                                                                 }).collect_view()}
                                                             </ul>
                                                         </td>
-                                                        <td class=TD>{if h.enabled { view! { <Badge text="enabled" tone=Tone::Good/> } } else { view! { <Badge text="disabled: reclaim" tone=Tone::Bad/> } }}</td>
+                                                        <td class=TD><crate::ui::StatusBadge enabled=h.enabled disabled="disabled: reclaim"/></td>
                                                     </tr>
                                                 }).collect_view()}
                                             </tbody>

@@ -8,9 +8,7 @@ use leptos::prelude::*;
 #[server(prefix = "/api", endpoint = "end_all_sessions", client = crate::csrf::CsrfClient)]
 pub async fn end_all_sessions() -> Result<String, ServerFnError> {
     crate::access::check("end_all_sessions")?;
-    use crate::state::AppState;
-    let state = use_context::<AppState>()
-        .ok_or_else(|| ServerFnError::new("server state is missing from the request context"))?;
+    let state = crate::state::app_state()?;
     let who = match crate::access::caller() {
         domain::access::Caller::Person { subject, .. } => subject,
         domain::access::Caller::Anonymous => return Err(ServerFnError::new("sign in first")),

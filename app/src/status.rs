@@ -25,10 +25,8 @@ pub struct SystemStatus {
 #[server(prefix = "/api", endpoint = "system_status", client = crate::csrf::CsrfClient)]
 pub async fn read_system_status() -> Result<SystemStatus, ServerFnError> {
     crate::access::check("system_status")?;
-    use crate::state::AppState;
 
-    let state = use_context::<AppState>()
-        .ok_or_else(|| ServerFnError::new("server state is missing from the request context"))?;
+    let state = crate::state::app_state()?;
     let fail = |what: &str, err: store::StoreError| {
         tracing::warn!(error = %err, "status: {what} failed");
         ServerFnError::new(format!("{what} failed: {err}"))

@@ -166,6 +166,19 @@ pub fn Badge(#[prop(into)] text: String, tone: Tone) -> impl IntoView {
     view! { <span class=format!("inline-block rounded px-1.5 py-0.5 text-xs font-medium {colour}")>{text}</span> }
 }
 
+/// A user's status: enabled, or disabled (`disabled` says what that means where it is shown).
+#[component]
+pub fn StatusBadge(
+    enabled: bool,
+    #[prop(default = "disabled")] disabled: &'static str,
+) -> impl IntoView {
+    if enabled {
+        view! { <Badge text="enabled" tone=Tone::Good/> }
+    } else {
+        view! { <Badge text=disabled tone=Tone::Bad/> }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Tone {
     Good,

@@ -285,7 +285,7 @@ pub fn UsersPage() -> impl IntoView {
                                     <td class=TD>{u.display_name}</td>
                                     <td class=TD>{u.email.unwrap_or_default()}</td>
                                     <td class=TD>{if u.provisioned { view! { <Badge text="SCIM" tone=Tone::Plain/> } } else { view! { <Badge text="by hand" tone=Tone::Warn/> } }}</td>
-                                    <td class=TD>{if u.enabled { view! { <Badge text="enabled" tone=Tone::Good/> } } else { view! { <Badge text="disabled" tone=Tone::Bad/> } }}</td>
+                                    <td class=TD><crate::ui::StatusBadge enabled=u.enabled/></td>
                                     <td class=TD>{u.seat.then(|| view! { <Badge text="seat" tone=Tone::Good/> })}</td>
                                     <td class=TD>{(u.drift > 0).then(|| view! { <Badge text=u.drift.to_string() tone=Tone::Warn/> })}</td>
                                     <td class=TD><When stamp=u.first_seen/></td>

@@ -1,25 +1,11 @@
 import { expect, test, type Page } from "@playwright/test";
+import { signIn, watchForErrors } from "./helpers";
 
 // The console's pages on the demo organisation: figures, refresh with progress, users searched
 // and filtered through the address, drift linked to the user's page, seats and history.
 
-function watchForErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on("console", (msg) => {
-    if (msg.type() === "error") errors.push(`console: ${msg.text()}`);
-  });
-  page.on("pageerror", (err) => errors.push(`page: ${err.message}`));
-  page.on("response", (res) => {
-    if (res.status() >= 400) errors.push(`HTTP ${res.status()} ${res.url()}`);
-  });
-  return errors;
-}
-
-async function signIn(page: Page, persona: string) {
-  await page.goto("/");
-  await page.locator(`button[data-persona="${persona}"]`).click();
-  await expect(page).toHaveURL(/\/$/);
-  await expect(page.getByTestId("me-name")).toBeVisible();
+async function signInHydrated(page: Page, persona: string) {
+  await signIn(page, persona);
   await expect(page.locator("main")).toHaveAttribute("data-hydrated", "true");
 }
 
@@ -34,7 +20,7 @@ async function waitForFirstRefresh(page: Page) {
 
 test("refresh now shows its progress and the figures come from the new snapshot", async ({ page }) => {
   const errors = watchForErrors(page);
-  await signIn(page, "security-admin");
+  await signInHydrated(page, "security-admin");
   await waitForFirstRefresh(page);
   await expect(page.getByTestId("figure-seats")).not.toHaveText("0");
   await expect(page.getByTestId("figure-cost")).toHaveText(/^USD [\d,]+\.\d\d$/);
@@ -51,7 +37,7 @@ test("refresh now shows its progress and the figures come from the new snapshot"
 
 test("users: search narrows as you type and filters round-trip through the address", async ({ page }) => {
   const errors = watchForErrors(page);
-  await signIn(page, "auditor");
+  await signInHydrated(page, "auditor");
   await waitForFirstRefresh(page);
   await page.getByTestId("nav").getByRole("link", { name: "Users" }).click();
   await expect(page).toHaveURL(/\/users$/);
@@ -90,7 +76,7 @@ test("users: search narrows as you type and filters round-trip through the addre
 
 test("a planted drift shows on Drift and on the user's page; seats and history fill in", async ({ page }) => {
   const errors = watchForErrors(page);
-  await signIn(page, "security-admin");
+  await signInHydrated(page, "security-admin");
   await waitForFirstRefresh(page);
   await page.getByTestId("nav").getByRole("link", { name: "Drift" }).click();
   await expect(page.getByTestId("drift-rows")).toBeVisible();
@@ -117,14 +103,14 @@ test("a planted drift shows on Drift and on the user's page; seats and history f
 });
 
 test("people without the role neither see nor reach the console's pages", async ({ page }) => {
-  await signIn(page, "team-lead");
+  await signInHydrated(page, "team-lead");
   await expect(page.getByTestId("nav")).toHaveCount(0);
   await expect(page.getByTestId("figures")).toHaveCount(0);
   const response = await page.goto("/users");
   expect(response?.status()).toBe(403);
 
   await page.context().clearCookies();
-  await signIn(page, "auditor");
+  await signInHydrated(page, "auditor");
   await waitForFirstRefresh(page);
   // Auditors read; only security admins refresh.
   await expect(page.getByTestId("refresh-bar")).toBeVisible();

@@ -37,14 +37,16 @@ mod browse;
 mod identity_center;
 mod idp_scope;
 mod leases;
+mod lists;
 pub mod secrets;
 mod sessions;
 pub use browse::{
-    ChangeCounts, DriftRow, Figures, GroupDetail, GroupQuery, GroupRow, MembershipOf, OriginFilter,
-    PageOf, RefreshChanges, SeatPath, Subscribed, UserDetail, UserQuery, UserRow, UserSort,
+    ChangeCounts, DriftRow, Figures, GroupDetail, MembershipOf, RefreshChanges, SeatPath,
+    Subscribed, UserDetail,
 };
 pub use identity_center::{Outcome, Refresh, RefreshKind};
 pub use idp_scope::{ScopeOutcome, ScopeRead, StoredDrift};
+pub use lists::{GroupQuery, GroupRow, OriginFilter, PageOf, UserQuery, UserRow, UserSort};
 pub use sessions::Sessions;
 
 /// Which database a [`Store`] is connected to.

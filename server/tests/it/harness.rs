@@ -83,8 +83,9 @@ impl Harness {
             server::auth::SignIn::discover(&auth, &config.server.public_origin(), db.store.clone())
                 .await
                 .unwrap();
-        if directory {
-            let reader = connectors::entra::EntraReader::new(connectors::entra::EntraSettings {
+        // The production Entra reader with the sandbox app's credentials.
+        let entra_reader = || {
+            connectors::entra::EntraReader::new(connectors::entra::EntraSettings {
                 login_url: sandbox.login_base(),
                 graph_url: sandbox.graph_base(),
                 ..connectors::entra::EntraSettings::new(
@@ -93,7 +94,10 @@ impl Harness {
                     &entra.app.client_secret,
                 )
             })
-            .unwrap();
+            .unwrap()
+        };
+        if directory {
+            let reader = entra_reader();
             sign_in = sign_in.with_directory(reader);
         }
         let sign_in = Arc::new(sign_in);
@@ -107,16 +111,7 @@ impl Harness {
                 },
             )
             .await;
-            let scope = connectors::entra::EntraReader::new(connectors::entra::EntraSettings {
-                login_url: sandbox.login_base(),
-                graph_url: sandbox.graph_base(),
-                ..connectors::entra::EntraSettings::new(
-                    &entra.state.tenant_id(),
-                    &entra.app.client_id,
-                    &entra.app.client_secret,
-                )
-            })
-            .unwrap();
+            let scope = entra_reader();
             let refresher = server::refresh::Refresher::new(
                 db.store.clone(),
                 reader,
