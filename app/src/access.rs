@@ -9,6 +9,7 @@ use domain::access::{Access, Caller, Role};
 /// A path ending in `/*` stands for that prefix and one more segment (an object's page).
 pub const PAGES: &[(&str, Access)] = &[
     ("/", Access::SignedIn),
+    ("/connection", Access::AnyOf(OPERATORS)),
     ("/users", Access::AnyOf(OPERATORS)),
     ("/users/*", Access::AnyOf(OPERATORS)),
     ("/groups", Access::AnyOf(OPERATORS)),
@@ -28,6 +29,8 @@ pub const ADMINS: &[Role] = &[Role::SecurityAdmin];
 /// or audit the connection; changing anything (refreshing, deciding a held refresh) is for
 /// security admins.
 pub const SERVER_FNS: &[(&str, Access)] = &[
+    ("/api/attest", Access::AnyOf(ADMINS)),
+    ("/api/connection_page", Access::AnyOf(OPERATORS)),
     ("/api/decide_held", Access::AnyOf(ADMINS)),
     ("/api/drift_page", Access::AnyOf(OPERATORS)),
     ("/api/end_all_sessions", Access::AnyOf(ADMINS)),
@@ -39,8 +42,11 @@ pub const SERVER_FNS: &[(&str, Access)] = &[
     ("/api/refresh_now", Access::AnyOf(ADMINS)),
     ("/api/refresh_progress", Access::AnyOf(OPERATORS)),
     ("/api/seats_page", Access::AnyOf(OPERATORS)),
+    ("/api/set_scim", Access::AnyOf(ADMINS)),
     ("/api/system_status", Access::AnyOf(OPERATORS)),
+    ("/api/upload_metadata", Access::AnyOf(ADMINS)),
     ("/api/user_page", Access::AnyOf(OPERATORS)),
+    ("/api/verify_connection", Access::AnyOf(ADMINS)),
     ("/api/whoami", Access::SignedIn),
 ];
 

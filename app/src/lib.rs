@@ -12,6 +12,7 @@ use leptos_router::{
 
 #[cfg(feature = "ssr")]
 pub mod access;
+pub mod connection;
 pub mod csrf;
 pub mod drift;
 pub mod groups;
@@ -115,6 +116,7 @@ pub fn App() -> impl IntoView {
                 <main class="mx-auto w-full max-w-6xl flex-1 px-6 py-8" data-hydrated=move || hydrated.get().to_string()>
                     <Routes fallback=NotFound>
                         <Route path=path!("") view=Overview/>
+                        <Route path=path!("/connection") view=connection::ConnectionPage/>
                         <Route path=path!("/users") view=users::UsersPage/>
                         <Route path=path!("/users/:id") view=users::UserPage ssr=SsrMode::Async/>
                         <Route path=path!("/groups") view=groups::GroupsPage/>
@@ -134,6 +136,7 @@ fn Overview() -> impl IntoView {
     // Every resource of the page is created here, before any Suspense (see OverviewData).
     let data = overview::OverviewData::new();
     let status = status::StatusData::new();
+    let connection = connection::ConnectionData::new();
     view! {
         <Title text="Overview"/>
         <h1 class="text-2xl font-semibold tracking-tight">"Overview"</h1>
@@ -144,6 +147,7 @@ fn Overview() -> impl IntoView {
         </p>
         <div class="mt-6">
             <ShownTo who=|me: &me::Me| me.operator>
+                <div class="mb-4"><connection::ConnectionStrip data=connection/></div>
                 <Figures data/>
             </ShownTo>
         </div>
@@ -180,6 +184,7 @@ fn Nav() -> impl IntoView {
         <ShownTo who=|me: &me::Me| me.operator>
             <nav class="mx-auto flex max-w-6xl gap-1 overflow-x-auto px-6 pb-2" aria-label="Sections" data-testid="nav">
                 <A href="/" exact=true attr:class=link>"Overview"</A>
+                <A href="/connection" attr:class=link>"Connection"</A>
                 <A href="/users" attr:class=link>"Users"</A>
                 <A href="/groups" attr:class=link>"Groups"</A>
                 <A href="/drift" attr:class=link>"Drift"</A>

@@ -23,6 +23,18 @@ pub struct AppState {
     pub refresh: Option<std::sync::Arc<dyn RefreshControl>>,
     /// What one seat costs a month.
     pub seat_price: SeatPrice,
+    /// Verifies the connection checklist; None when nothing can verify it (tests).
+    pub connection: Option<std::sync::Arc<dyn ConnectionControl>>,
+    /// The key secrets entered in the console are sealed with (`TESSERA_SECRET_KEY`); None
+    /// when it is not set, and then such secrets are refused.
+    pub secrets: Option<std::sync::Arc<store::secrets::SecretKey>>,
+}
+
+/// The connection checklist's verification as the pages drive it (implemented by the
+/// server's checker).
+pub trait ConnectionControl: Send + Sync + std::fmt::Debug {
+    /// Verifies every check now and stores the outcomes; the reason when it could not.
+    fn verify(&self) -> futures::future::BoxFuture<'_, Result<(), String>>;
 }
 
 /// What one seat costs a month, in the configured currency.

@@ -11,14 +11,15 @@
 use std::collections::HashSet;
 use std::sync::{Mutex, PoisonError};
 
+use domain::connection::{IdpApp, Provisioning};
 use domain::drift::{IdpScope, ScopeGroup, ScopeUser};
 use futures_util::{StreamExt, TryStreamExt, stream};
 use serde::Deserialize;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
-use crate::rest::{AppCredentials, Failure, RestClient, str_of};
-use crate::scope::IdpScopeSource;
+use crate::rest::{AppCredentials, Failure, RestClient, str_at, str_of, strings_of};
+use crate::scope::{IdpConnection, IdpScopeSource};
 
 /// The scope of an app token for Graph.
 pub const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
@@ -289,19 +290,10 @@ impl EntraReader {
     }
 
     async fn read(&self) -> Result<IdpScope, EntraError> {
-        let name = self.settings.app_display_name.replace('\'', "''");
-        let filter: String = form_urlencoded::Serializer::new(String::new())
-            .append_pair("$filter", &format!("displayName eq '{name}'"))
-            .finish();
-        let apps = self
-            .all(
-                self.graph(&format!("servicePrincipals?{filter}")),
-                "the enterprise application",
-                "Application.Read.All",
-            )
-            .await?;
-        let sp_id = apps
-            .first()
+        let sp_id = self
+            .service_principal()
+            .await?
+            .as_ref()
             .and_then(|sp| sp.get("id"))
             .and_then(Value::as_str)
             .ok_or_else(|| EntraError::NoApp(self.settings.app_display_name.clone()))?
@@ -374,6 +366,124 @@ impl EntraReader {
             users: users.users,
             groups: scope_groups,
         })
+    }
+}
+
+impl EntraReader {
+    /// The enterprise app's id for the configured display name, or None when the tenant has
+    /// no such app.
+    async fn service_principal(&self) -> Result<Option<Value>, EntraError> {
+        let name = self.settings.app_display_name.replace('\'', "''");
+        let filter: String = form_urlencoded::Serializer::new(String::new())
+            .append_pair("$filter", &format!("displayName eq '{name}'"))
+            .finish();
+        Ok(self
+            .all(
+                self.graph(&format!("servicePrincipals?{filter}")),
+                "the enterprise application",
+                "Application.Read.All",
+            )
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    /// The connection as Entra shows it: the enterprise app (its SAML identifiers, reply URLs,
+    /// signing certificate and metadata URL) and its provisioning job. Err only when the app
+    /// itself could not be read; a job that cannot be read is the provisioning's own Err.
+    pub async fn connection(&self) -> Result<IdpConnection, EntraError> {
+        let Some(sp) = self.service_principal().await? else {
+            return Ok(IdpConnection {
+                app: None,
+                provisioning: Err(format!(
+                    "no enterprise application named {:?}",
+                    self.settings.app_display_name
+                )),
+            });
+        };
+        let id = str_of(&sp, "id");
+        let app_id = str_of(&sp, "appId");
+        let thumbprint = sp
+            .get("preferredTokenSigningKeyThumbprint")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let signing_not_after = sp
+            .get("keyCredentials")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|k| str_of(k, "usage") == "Verify" || str_of(k, "usage") == "Sign")
+            .filter(|k| {
+                thumbprint
+                    .as_deref()
+                    .is_none_or(|t| str_of(k, "customKeyIdentifier").eq_ignore_ascii_case(t))
+            })
+            .filter_map(|k| k.get("endDateTime")?.as_str()?.parse().ok())
+            .max();
+        let app = IdpApp {
+            idp: "Entra ID".into(),
+            name: str_of(&sp, "displayName"),
+            id: id.clone(),
+            enabled: sp
+                .get("accountEnabled")
+                .and_then(Value::as_bool)
+                .unwrap_or(true),
+            identifiers: strings_of(&sp, "servicePrincipalNames")
+                .into_iter()
+                .filter(|n| n != &app_id)
+                .collect(),
+            reply_urls: strings_of(&sp, "replyUrls"),
+            name_id_format: None,
+            signing_thumbprint: thumbprint,
+            signing_not_after,
+            metadata_url: Some(format!(
+                "{}/{}/federationmetadata/2007-06/federationmetadata.xml?appid={app_id}",
+                self.settings.login_url.trim_end_matches('/'),
+                self.settings.tenant
+            )),
+        };
+        let provisioning = self
+            .all(
+                self.graph(&format!("servicePrincipals/{id}/synchronization/jobs")),
+                "the app's provisioning jobs",
+                "Synchronization.Read.All",
+            )
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|jobs| {
+                jobs.iter()
+                    .find(|j| str_of(j, "templateId").eq_ignore_ascii_case("AWSSCIM"))
+                    .or(jobs.first())
+                    .map(job)
+                    .ok_or_else(|| {
+                        "provisioning is not configured for the app (no synchronization job)"
+                            .to_string()
+                    })
+            });
+        Ok(IdpConnection {
+            app: Some(app),
+            provisioning,
+        })
+    }
+}
+
+/// A synchronization job as the checklist judges it.
+fn job(j: &Value) -> Provisioning {
+    let status = j.get("status").cloned().unwrap_or(Value::Null);
+    let ended = |key: &str| -> Option<chrono::DateTime<chrono::Utc>> {
+        status.get(key)?.get("timeEnded")?.as_str()?.parse().ok()
+    };
+    Provisioning::Entra {
+        job_id: str_of(j, "id"),
+        code: str_of(&status, "code"),
+        last_successful: ended("lastSuccessfulExecution"),
+        last_run: ended("lastExecution"),
+        last_error: str_at(&status, "/lastExecution/error/message"),
+        quarantine_reason: str_at(&status, "/quarantine/reason"),
+        successive_failures: status
+            .get("countSuccessiveCompleteFailures")
+            .and_then(Value::as_u64)
+            .unwrap_or(0),
     }
 }
 

@@ -11,7 +11,11 @@
 //!   [`domain::drift::IdpScope`].
 //! - [`pingone`]: reads PingOne's propagation scope for Identity Center (the rule's
 //!   populations and groups, attributes through the rule's mappings) over the Platform API.
-//! - [`scope`]: the trait both IdP readers implement, and the deployment's reader.
+//! - [`scope`]: the trait both IdP readers implement, and the deployment's reader; each
+//!   reader also reports the IdP's side of the connection (its app, its provisioning).
+//! - [`saml_metadata`]: SAML metadata of both sides, parsed safely (size cap, no DTD), and
+//!   fetched from the IdP's published URL.
+//! - [`scim_canary`]: one read with the stored token against Identity Center's SCIM endpoint.
 //! - [`rest`]: what the IdP readers share: the app token and retried JSON GETs.
 //! - [`oidc`]: signs people in with the organisation's IdP (OpenID Connect relying party).
 //! - [`pace`]: keeps one API at its quota, slowing down when the service throttles.
@@ -24,4 +28,6 @@ pub mod pace;
 pub mod pingone;
 pub mod progress;
 pub mod rest;
+pub mod saml_metadata;
+pub mod scim_canary;
 pub mod scope;

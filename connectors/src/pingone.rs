@@ -9,13 +9,14 @@
 
 use std::collections::{HashMap, HashSet};
 
+use domain::connection::{IdpApp, Provisioning};
 use domain::drift::{IdpScope, ScopeGroup, ScopeUser};
 use futures_util::{StreamExt, TryStreamExt, stream};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
-use crate::rest::{AppCredentials, Failure, RestClient, str_of};
-use crate::scope::IdpScopeSource;
+use crate::rest::{AppCredentials, Failure, RestClient, str_at, str_of, strings_of};
+use crate::scope::{IdpConnection, IdpScopeSource};
 
 /// Where and how to reach the environment.
 #[derive(Clone)]
@@ -422,6 +423,109 @@ impl PingOneReader {
         Ok(IdpScope {
             users: scope_users,
             groups: scope_groups,
+        })
+    }
+}
+
+impl PingOneReader {
+    /// The connection as PingOne shows it: the SAML application for Identity Center (the one
+    /// whose SP entity id is an Identity Center sign-in URL), its signing key's expiry and
+    /// metadata URL, and the propagation rule with its SCIM store and mappings. Err only when
+    /// the applications could not be listed.
+    pub async fn connection(&self) -> Result<IdpConnection, PingOneError> {
+        let apps = self
+            .all(
+                self.api("applications"),
+                "applications",
+                "the applications",
+                PROPAGATION_ROLE,
+            )
+            .await?;
+        let app = apps.iter().find(|a| {
+            str_of(a, "protocol").eq_ignore_ascii_case("SAML")
+                && str_of(a, "spEntityId").contains("signin.aws.amazon.com")
+        });
+        let app = match app {
+            None => None,
+            Some(a) => {
+                let id = str_of(a, "id");
+                let key = match a.pointer("/idpSigning/key/id").and_then(Value::as_str) {
+                    Some(key) => Some(
+                        self.get(
+                            &self.api(&format!("keys/{key}")),
+                            "the application's signing key",
+                            PROPAGATION_ROLE,
+                        )
+                        .await?,
+                    ),
+                    None => None,
+                };
+                Some(IdpApp {
+                    idp: "PingOne".into(),
+                    name: str_of(a, "name"),
+                    id: id.clone(),
+                    enabled: a.get("enabled").and_then(Value::as_bool).unwrap_or(true),
+                    identifiers: strings_of(a, "spEntityId"),
+                    reply_urls: strings_of(a, "acsUrls"),
+                    name_id_format: a
+                        .get("nameIdFormat")
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
+                    signing_thumbprint: None,
+                    signing_not_after: key
+                        .as_ref()
+                        .and_then(|k| k.get("expiresAt")?.as_str()?.parse().ok()),
+                    metadata_url: Some(format!(
+                        "{}/{}/saml20/metadata/{id}",
+                        self.settings.auth_url.trim_end_matches('/'),
+                        self.settings.environment_id
+                    )),
+                })
+            }
+        };
+        let provisioning = self.propagation().await.map_err(|e| e.to_string());
+        Ok(IdpConnection { app, provisioning })
+    }
+
+    /// The propagation rule, its SCIM store's user filter and sync state, and what it maps to
+    /// displayName.
+    async fn propagation(&self) -> Result<Provisioning, PingOneError> {
+        let rule = self.rule().await?;
+        let rule_id = str_of(&rule, "id");
+        let mappings = self
+            .all(
+                self.api(&format!("propagation/rules/{rule_id}/mappings")),
+                "mappings",
+                "the rule's attribute mappings",
+                PROPAGATION_ROLE,
+            )
+            .await?;
+        let store = match rule.pointer("/targetStore/id").and_then(Value::as_str) {
+            Some(id) => Some(
+                self.get(
+                    &self.api(&format!("propagation/stores/{id}")),
+                    "the rule's SCIM store",
+                    PROPAGATION_ROLE,
+                )
+                .await?,
+            ),
+            None => None,
+        };
+        let store = store.unwrap_or(Value::Null);
+        Ok(Provisioning::PingOne {
+            rule: str_of(&rule, "name"),
+            active: rule.get("active").and_then(Value::as_bool).unwrap_or(false),
+            user_filter: str_at(&store, "/configuration/USER_FILTER"),
+            display_name_source: mappings
+                .iter()
+                .find(|m| str_of(m, "targetAttribute") == "displayName")
+                .map(|m| str_of(m, "sourceAttribute")),
+            sync_state: str_at(&store, "/syncStatus/syncState"),
+            last_sync: store
+                .pointer("/syncStatus/lastSyncAt")
+                .and_then(Value::as_str)
+                .and_then(|t| t.parse().ok()),
+            details: str_at(&store, "/syncStatus/details"),
         })
     }
 }

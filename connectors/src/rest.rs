@@ -222,3 +222,23 @@ pub fn str_of(v: &Value, key: &str) -> String {
         .unwrap_or_default()
         .to_string()
 }
+
+/// The string at a JSON pointer, if there is one.
+pub fn str_at(v: &Value, pointer: &str) -> Option<String> {
+    v.pointer(pointer)
+        .and_then(Value::as_str)
+        .map(str::to_string)
+}
+
+/// The strings of `key`: an array's strings, or a lone string as one.
+pub fn strings_of(v: &Value, key: &str) -> Vec<String> {
+    match v.get(key) {
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
+        Some(Value::String(s)) => vec![s.clone()],
+        _ => Vec::new(),
+    }
+}

@@ -37,6 +37,15 @@ impl ScopeError {
     }
 }
 
+/// The IdP's side of the connection, for the checklist: its application for Identity Center
+/// (None when it has none) and its provisioning into Identity Center (Err: why it could not be
+/// read).
+#[derive(Debug, Clone)]
+pub struct IdpConnection {
+    pub app: Option<domain::connection::IdpApp>,
+    pub provisioning: Result<domain::connection::Provisioning, String>,
+}
+
 /// The deployment's IdP reader, chosen by configuration.
 #[derive(Debug)]
 pub enum IdpReader {
@@ -51,6 +60,16 @@ impl IdpReader {
             IdpReader::Entra(_) => "Entra ID",
             IdpReader::PingOne(_) => "PingOne",
         }
+    }
+}
+
+impl IdpReader {
+    /// The IdP's side of the connection (application, provisioning).
+    pub async fn connection(&self) -> Result<IdpConnection, ScopeError> {
+        Ok(match self {
+            IdpReader::Entra(r) => r.connection().await?,
+            IdpReader::PingOne(r) => r.connection().await?,
+        })
     }
 }
 

@@ -12,11 +12,14 @@
 //! - [`drift`]: the IdP's provisioning scope against Identity Center — missing, orphaned,
 //!   mismatched, membership differences — with each object's origin.
 //! - [`fuse`]: the mass-deletion fuse that holds back a snapshot removing too much at once.
+//! - [`connection`]: the connection checklist (the seeds' setup steps) judged from evidence:
+//!   SAML agreement and certificate countdown, SCIM token age, provisioning, arrivals, seats.
 //! - [`access`]: roles, their mapping from IdP claims, and who may reach each page and server
 //!   function.
 
 pub mod access;
 pub mod changes;
+pub mod connection;
 pub mod drift;
 pub mod fuse;
 pub mod seats;

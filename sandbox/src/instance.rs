@@ -50,6 +50,16 @@ pub struct Assignment {
     pub principal_id: String,
 }
 
+/// The region the emulated Identity Center's sign-in endpoints name.
+pub const SAML_REGION: &str = "us-east-1";
+
+/// Identity Center's SAML service-provider values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceProvider {
+    pub entity_id: String,
+    pub acs_url: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Instance {
     pub instance_arn: String,
@@ -71,6 +81,23 @@ impl Instance {
         self.applications
             .iter()
             .find(|a| a.provider_arn == Q_DEVELOPER_PROVIDER)
+    }
+
+    /// Identity Center's SAML service provider (what its console's "Download metadata file"
+    /// describes): the entity id `https://<region>.signin.aws.amazon.com/platform/saml/<store>`
+    /// and an ACS URL with an id derived from the store, so every IdP the sandbox emulates
+    /// is configured with the same values.
+    pub fn saml_service_provider(&self) -> ServiceProvider {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(self.identity_store_id.as_bytes());
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(&digest[..16]);
+        let acs_id = uuid::Builder::from_random_bytes(bytes).into_uuid();
+        let base = format!("https://{SAML_REGION}.signin.aws.amazon.com/platform/saml");
+        ServiceProvider {
+            entity_id: format!("{base}/{}", self.identity_store_id),
+            acs_url: format!("{base}/acs/{acs_id}"),
+        }
     }
 
     pub fn assignments_of(&self, application_arn: &str) -> Vec<&Assignment> {

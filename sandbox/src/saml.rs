@@ -141,3 +141,32 @@ fn idp_metadata(m: &IdpMetadata<'_>) -> String {
     }
     out
 }
+
+/// Identity Center's service-provider metadata, as its console's "Download metadata file"
+/// gives it (unsigned): entity id, NameID format, the ACS endpoint.
+pub fn service_provider_metadata(sp: &crate::instance::ServiceProvider) -> String {
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
+    {
+        let mut doc = XmlWriter::new(&mut out);
+        let mut el = doc.start_el("md:EntityDescriptor").write_ns(MD, Some("md"));
+        el.write_attribute("entityID", &sp.entity_id);
+        let mut root = el.finish();
+        let mut el = root.start_el("md:SPSSODescriptor");
+        el.write_attribute("AuthnRequestsSigned", "false");
+        el.write_attribute("WantAssertionsSigned", "true");
+        el.write_attribute("protocolSupportEnumeration", PROTOCOL);
+        let mut desc = el.finish();
+        desc.start_el("md:NameIDFormat")
+            .finish()
+            .data("urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress");
+        let mut el = desc.start_el("md:AssertionConsumerService");
+        el.write_attribute("Binding", POST);
+        el.write_attribute("Location", &sp.acs_url);
+        el.write_attribute("index", "0");
+        el.write_attribute("isDefault", "true");
+        el.finish();
+        desc.finish();
+        root.finish();
+    }
+    out
+}

@@ -117,6 +117,8 @@ pub struct RunningSandbox {
     entra: Option<RunningEntra>,
     pingone: Option<RunningPingOne>,
     s3: Option<RunningS3>,
+    /// The SCIM token the IdP's provisioning holds (issued eleven months back).
+    provisioning_token: Option<crate::scim::tokens::IssuedToken>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -194,14 +196,33 @@ impl RunningSandbox {
         let addr = config.listen;
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
+        let mut provisioning_token = None;
         let (entra, pingone, s3) = match org {
             Some(org) => {
                 let s3 = Some(start_s3(&org, &state, &config).await?);
                 match config.idp {
-                    IdpKind::Entra => (Some(start_entra(&org, &state, addr, &config)?), None, s3),
-                    IdpKind::PingOne => {
-                        (None, Some(start_pingone(&org, &state, addr, &config)?), s3)
-                    }
+                    IdpKind::Entra => (
+                        Some(start_entra(
+                            &org,
+                            &state,
+                            addr,
+                            &config,
+                            &mut provisioning_token,
+                        )?),
+                        None,
+                        s3,
+                    ),
+                    IdpKind::PingOne => (
+                        None,
+                        Some(start_pingone(
+                            &org,
+                            &state,
+                            addr,
+                            &config,
+                            &mut provisioning_token,
+                        )?),
+                        s3,
+                    ),
                 }
             }
             None => (None, None, None),
@@ -217,6 +238,10 @@ impl RunningSandbox {
                 get(list_scim_tokens).post(issue_scim_token),
             )
             .route("/_sandbox/scim/tokens/{id}", delete(revoke_scim_token))
+            .route(
+                "/_sandbox/identity-center/saml-metadata",
+                get(service_provider_metadata),
+            )
             // Browsers ask every origin for an icon; the IdP pages have none.
             .route(
                 "/favicon.ico",
@@ -249,6 +274,7 @@ impl RunningSandbox {
             entra,
             pingone,
             s3,
+            provisioning_token,
             shutdown: Some(tx),
             task: Some(task),
         })
@@ -266,6 +292,12 @@ impl RunningSandbox {
 
     /// The SCIM endpoint's tokens: create (as if made in the console, possibly backdated),
     /// list, delete. Also under `/_sandbox/scim/tokens`.
+    /// The SCIM token the IdP's provisioning holds (created eleven months before start), and
+    /// when it was created: what an admin enters in Tessera's checklist.
+    pub fn provisioning_token(&self) -> Option<&crate::scim::tokens::IssuedToken> {
+        self.provisioning_token.as_ref()
+    }
+
     pub fn scim_tokens(&self) -> &crate::scim::tokens::ScimTokens {
         &self.state.scim.tokens
     }
@@ -375,6 +407,7 @@ fn start_entra(
     state: &SharedAwsState,
     addr: SocketAddr,
     config: &SandboxConfig,
+    issued: &mut Option<crate::scim::tokens::IssuedToken>,
 ) -> std::io::Result<(SharedEntra, AppCredentials)> {
     let now = state.clock.now();
     let tenant = Tenant::from_organisation(org, now).map_err(std::io::Error::other)?;
@@ -383,6 +416,7 @@ fn start_entra(
         .tokens
         .issue(now - chrono::Duration::days(PROVISIONING_TOKEN_AGE_DAYS))
         .map_err(|e| std::io::Error::other(e.to_string()))?;
+    *issued = Some(token.clone());
     let interval = chrono::Duration::from_std(config.provisioning_every)
         .unwrap_or(chrono::Duration::minutes(40));
     let provisioning = Provisioning::from_organisation(
@@ -419,6 +453,7 @@ fn start_pingone(
     state: &SharedAwsState,
     addr: SocketAddr,
     config: &SandboxConfig,
+    issued: &mut Option<crate::scim::tokens::IssuedToken>,
 ) -> std::io::Result<(SharedPingOne, AppCredentials, AppCredentials)> {
     let now = state.clock.now();
     let scim_endpoint = format!("http://{addr}/{}/scim/v2/", state.scim.tenant);
@@ -434,6 +469,7 @@ fn start_pingone(
         .tokens
         .issue(now - chrono::Duration::days(PROVISIONING_TOKEN_AGE_DAYS))
         .map_err(|e| std::io::Error::other(e.to_string()))?;
+    *issued = Some(token.clone());
     let identity = JobIdentity {
         quarantines: false,
         job_id: environment.propagation.rule.id.clone(),
@@ -581,6 +617,22 @@ async fn advance_clock(State(state): State<SharedAwsState>, body: axum::body::By
             clock_json(&state.clock)
         }
         Err(e) => control_error(format!("send {{\"seconds\": <integer>}} ({e})")),
+    }
+}
+
+/// `GET /_sandbox/identity-center/saml-metadata`: Identity Center's service-provider metadata
+/// file (what its console's "Download metadata file" gives).
+async fn service_provider_metadata(State(state): State<SharedAwsState>) -> Response {
+    match state.instance.read() {
+        Ok(instance) => (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "application/samlmetadata+xml",
+            )],
+            crate::saml::service_provider_metadata(&instance.saml_service_provider()),
+        )
+            .into_response(),
+        Err(_) => axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
 }
 

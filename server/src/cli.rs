@@ -94,7 +94,7 @@ async fn execute(command: Command, config: Config) -> Result<(), StartupError> {
     match command {
         Command::Serve => {
             let identity_center = startup::identity_center_settings(&config);
-            startup::serve(&config, "serve", identity_center, |_, _| {}).await
+            startup::serve(&config, "serve", identity_center, None, |_, _| {}).await
         }
         Command::Demo => {
             let database = describe_database(&config.database.url);
@@ -110,14 +110,36 @@ async fn execute(command: Command, config: Config) -> Result<(), StartupError> {
                 ssoadmin_per_second: config.identity_center.ssoadmin_per_second,
                 ..connectors::identity_center::Settings::new(config.identity_center.region.clone())
             };
+            // Without TESSERA_SECRET_KEY the demo seals the SCIM token with a key made for
+            // this run (the demo enters the token again at each start).
+            let secret_key = match config.secret_key.clone() {
+                Some(key) => Some(key),
+                None => store::secrets::SecretKey::generate()
+                    .and_then(|k| store::secrets::SecretKey::from_base64(&k))
+                    .ok()
+                    .map(std::sync::Arc::new),
+            };
             let config = Config {
                 auth: startup::demo_auth(&config, &sandbox.sign_in),
                 idp: startup::demo_idp(&sandbox),
+                secret_key,
+                // The checklist follows the demo's quick provisioning cycles.
+                connection: crate::config::ConnectionSection {
+                    verify_every_secs: config.connection.verify_every_secs.min(30),
+                    ..config.connection.clone()
+                },
                 ..config
             };
-            let outcome = startup::serve(&config, "demo", Some(identity_center), |addr, _store| {
-                print_demo_banner(addr, &database, &sandbox);
-            })
+            let seed = sandbox.connection.clone();
+            let outcome = startup::serve(
+                &config,
+                "demo",
+                Some(identity_center),
+                Some(seed),
+                |addr, _store| {
+                    print_demo_banner(addr, &database, &sandbox);
+                },
+            )
             .await;
             sandbox.running.stop().await;
             outcome

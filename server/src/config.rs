@@ -26,6 +26,29 @@ pub struct Config {
     pub auth: AuthSection,
     pub idp: IdpSection,
     pub seats: SeatsSection,
+    pub connection: ConnectionSection,
+    /// `TESSERA_SECRET_KEY`, opened: what secrets entered in the console (the SCIM token) are
+    /// sealed with. Never serialised; its `Debug` shows nothing.
+    #[serde(skip)]
+    pub secret_key: Option<std::sync::Arc<store::secrets::SecretKey>>,
+}
+
+/// The connection checklist: how often it is verified, and how many users in the IdP's scope
+/// may be missing in Identity Center before "users arrive" fails.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConnectionSection {
+    pub verify_every_secs: u64,
+    pub arrivals_max_missing_percent: f64,
+}
+
+impl Default for ConnectionSection {
+    fn default() -> Self {
+        Self {
+            verify_every_secs: 900,
+            arrivals_max_missing_percent: 5.0,
+        }
+    }
 }
 
 /// What a seat costs, for the cost figures (Q Developer Pro's list price has been 19 USD per
@@ -379,6 +402,8 @@ impl Config {
             ),
             None => None,
         };
+        let key = key.map(std::sync::Arc::new);
+        self.secret_key = key.clone();
         for name in Self::SECRETS {
             let Some(value) = self.secret_mut(name) else {
                 continue;
@@ -387,7 +412,7 @@ impl Config {
                 continue;
             }
             *value =
-                open_if_sealed(value, name, key.as_ref()).map_err(|e| ConfigError::BadValue {
+                open_if_sealed(value, name, key.as_deref()).map_err(|e| ConfigError::BadValue {
                     key: name,
                     value: "(sealed)".into(),
                     reason: e.to_string(),
@@ -429,6 +454,23 @@ impl Config {
                 key: "seats.price_per_month",
                 value: self.seats.price_per_month.to_string(),
                 reason: "must be an amount between 0 and 100000".into(),
+            });
+        }
+        let connection = &self.connection;
+        if !(10..=86_400).contains(&connection.verify_every_secs) {
+            return Err(ConfigError::BadValue {
+                key: "connection.verify_every_secs",
+                value: connection.verify_every_secs.to_string(),
+                reason: "must be between 10 and 86400 seconds".into(),
+            });
+        }
+        if !(connection.arrivals_max_missing_percent.is_finite()
+            && (0.0..=100.0).contains(&connection.arrivals_max_missing_percent))
+        {
+            return Err(ConfigError::BadValue {
+                key: "connection.arrivals_max_missing_percent",
+                value: connection.arrivals_max_missing_percent.to_string(),
+                reason: "must be a percentage between 0 and 100".into(),
             });
         }
         let currency = &self.seats.currency;

@@ -193,14 +193,55 @@ fn start_refresh_job(
     )
 }
 
+/// What the demo enters in the connection checklist at start, as an admin would: Identity
+/// Center's service-provider metadata and the SCIM connection the IdP provisions with.
+#[derive(Clone)]
+pub struct ConnectionSeed {
+    pub sp_metadata: String,
+    pub scim_endpoint: String,
+    pub scim_token: String,
+    pub scim_token_created: chrono::DateTime<Utc>,
+}
+
+/// Stores `seed` as the demo's admin entered it (the token sealed).
+async fn seed_connection(
+    store: &Store,
+    key: Option<&store::secrets::SecretKey>,
+    seed: &ConnectionSeed,
+) -> Result<(), StartupError> {
+    let now = Utc::now();
+    store
+        .set_connection_setting(store::setting::SP_METADATA, &seed.sp_metadata, "demo", now)
+        .await?;
+    if let Some(key) = key {
+        let sealed = key
+            .seal(&seed.scim_token, store::SCIM_TOKEN_PURPOSE)
+            .map_err(|e| StartupError::Sandbox(e.to_string()))?;
+        let scim = store::ScimSetting {
+            endpoint: seed.scim_endpoint.clone(),
+            token: sealed,
+            token_created: seed.scim_token_created,
+        };
+        let value = scim.encode()?;
+        store
+            .set_connection_setting(store::setting::SCIM, &value, "demo", now)
+            .await?;
+    }
+    Ok(())
+}
+
 pub async fn serve(
     config: &Config,
     mode: &'static str,
     identity_center: Option<connectors::identity_center::Settings>,
+    seed: Option<ConnectionSeed>,
     on_ready: impl FnOnce(std::net::SocketAddr, &Store),
 ) -> Result<(), StartupError> {
     check_site(&config.server.site_root)?;
     let store = open_store(config).await?;
+    if let Some(seed) = &seed {
+        seed_connection(&store, config.secret_key.as_deref(), seed).await?;
+    }
     let started_at = Utc::now();
     let deployment = store.record_start(VERSION, started_at).await?;
     tracing::info!(
@@ -221,6 +262,15 @@ pub async fn serve(
         Some(settings) => Some(build_refresher(config, &store, settings).await?),
         None => None,
     };
+    let checker = std::sync::Arc::new(
+        crate::connection::ConnectionChecker::new(
+            store.clone(),
+            idp_reader(&config.idp)?,
+            config.secret_key.clone(),
+            config.connection.arrivals_max_missing_percent,
+        )
+        .map_err(StartupError::Idp)?,
+    );
     let state = AppState {
         leptos_options: leptos_options(config),
         store: store.clone(),
@@ -233,6 +283,8 @@ pub async fn serve(
                 as std::sync::Arc<dyn app::state::RefreshControl>
         }),
         seat_price: seat_price(config),
+        connection: Some(checker.clone() as std::sync::Arc<dyn app::state::ConnectionControl>),
+        secrets: config.secret_key.clone(),
     };
     let security = crate::http::Security {
         sign_in,
@@ -250,6 +302,10 @@ pub async fn serve(
     tracing::info!(%addr, mode, "listening");
     on_ready(addr, &store);
     let refresh_job = refresher.map(|r| start_refresh_job(config, r));
+    let connection_job = crate::connection::spawn_schedule(
+        checker,
+        std::time::Duration::from_secs(config.connection.verify_every_secs),
+    );
     let served = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
@@ -260,6 +316,7 @@ pub async fn serve(
     if let Some(job) = refresh_job {
         job.abort();
     }
+    connection_job.abort();
     served?;
     store.close().await;
     tracing::info!("stopped");
@@ -316,6 +373,8 @@ pub struct DemoSandbox {
     /// How Tessera signs people in through it.
     pub sign_in: DemoSignIn,
     pub provisioning_every_secs: u64,
+    /// What the demo's admin has entered in the checklist.
+    pub connection: ConnectionSeed,
 }
 
 /// The demo's IdP: its tenant or environment id and an app's client id and secret (they open
@@ -468,6 +527,21 @@ pub async fn start_sandbox(config: &Config) -> Result<DemoSandbox, StartupError>
             ));
         }
     };
+    let sp_metadata = running
+        .state()
+        .instance
+        .read()
+        .map(|i| sandbox::saml::service_provider_metadata(&i.saml_service_provider()))
+        .map_err(|_| StartupError::Sandbox("the instance's lock is poisoned".into()))?;
+    let provisioning = running
+        .provisioning_token()
+        .ok_or_else(|| StartupError::Sandbox("the sandbox's IdP holds no SCIM token".into()))?;
+    let connection = ConnectionSeed {
+        sp_metadata,
+        scim_endpoint: running.scim_endpoint(),
+        scim_token: provisioning.token.clone(),
+        scim_token_created: provisioning.info.created_at,
+    };
     tracing::info!(endpoint = %running.aws_endpoint(), scim = %running.scim_endpoint(), org = %spec.name, users, "sandbox ready");
     Ok(DemoSandbox {
         running,
@@ -482,5 +556,6 @@ pub async fn start_sandbox(config: &Config) -> Result<DemoSandbox, StartupError>
         idp,
         sign_in,
         provisioning_every_secs: config.sandbox.provisioning_every_secs,
+        connection,
     })
 }

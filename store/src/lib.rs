@@ -34,6 +34,7 @@ macro_rules! on_pool {
 }
 
 mod browse;
+mod connection;
 mod identity_center;
 mod idp_scope;
 mod leases;
@@ -44,6 +45,7 @@ pub use browse::{
     ChangeCounts, DriftRow, Figures, GroupDetail, MembershipOf, RefreshChanges, SeatPath,
     Subscribed, UserDetail,
 };
+pub use connection::{SCIM_TOKEN_PURPOSE, ScimSetting, Setting, Verified, setting};
 pub use identity_center::{Outcome, Refresh, RefreshKind};
 pub use idp_scope::{ScopeOutcome, ScopeRead, StoredDrift};
 pub use lists::{GroupQuery, GroupRow, OriginFilter, PageOf, UserQuery, UserRow, UserSort};

@@ -55,7 +55,7 @@ fn print_help() {
         "cargo xtask <command>\n\n\
          \x20 demo [--release]  install missing tools, build the site, start the demo and print its URL\n\
          \x20 test              fmt, clippy, all Rust tests (SQLite + PostgreSQL), site build, Playwright\n\
-         \x20 bench <name> [..] run a benchmark: snapshot [demo|10k|large], scope [demo|10k|large], refresh [demo|large], rules, seed, concurrency\n\
+         \x20 bench <name> [..] run a benchmark: snapshot [demo|10k|large], scope [demo|10k|large], refresh [demo|large], pages [large|demo], rules, seed, concurrency\n\
          \x20 setup             install the tools only (wasm target, cargo-leptos, wasm-bindgen-cli, npm, Chromium, moto, scim2-tester)\n"
     );
 }
@@ -64,16 +64,16 @@ fn print_help() {
 fn bench(root: &Path, args: &[String]) -> Result {
     let Some(name) = args.first() else {
         return Err(
-            "name a benchmark: snapshot, scope, refresh, rules, seed or concurrency".into(),
+            "name a benchmark: snapshot, scope, refresh, pages, rules, seed or concurrency".into(),
         );
     };
     let package = match name.as_str() {
         "snapshot" | "scope" => "connectors",
-        "refresh" => "server",
+        "refresh" | "pages" => "server",
         "rules" | "seed" | "concurrency" => "sandbox",
         other => {
             return Err(format!(
-                "unknown benchmark {other:?}; one of snapshot, scope, refresh, rules, seed, concurrency"
+                "unknown benchmark {other:?}; one of snapshot, scope, refresh, pages, rules, seed, concurrency"
             ));
         }
     };

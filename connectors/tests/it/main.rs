@@ -2,6 +2,7 @@
 //! against the sandbox.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod connection;
 mod entra;
 mod identity_center;
 mod oidc;

@@ -88,7 +88,7 @@ impl Browser {
 /// An OpenID Provider under test.
 enum Peer {
     Sandbox {
-        _sandbox: RunningSandbox,
+        _sandbox: Box<RunningSandbox>,
         idp: IdpKind,
         settings: OidcSettings,
     },
@@ -135,7 +135,7 @@ async fn sandbox_peer(idp: IdpKind) -> Peer {
         scopes: vec!["profile".into(), "email".into()],
     };
     Peer::Sandbox {
-        _sandbox: sandbox,
+        _sandbox: Box::new(sandbox),
         idp,
         settings,
     }

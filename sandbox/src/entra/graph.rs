@@ -825,7 +825,9 @@ fn service_principal_json(tenant: &Tenant) -> Value {
         "servicePrincipalType": "Application",
         "signInAudience": "AzureADMyOrg",
         "tags": ["WindowsAzureActiveDirectoryIntegratedApp", "WindowsAzureActiveDirectoryGalleryApplicationNonPrimaryV1"],
-        "servicePrincipalNames": [sp.app_id],
+        "servicePrincipalNames": [sp.app_id, sp.saml_sp.entity_id],
+        "replyUrls": [sp.saml_sp.acs_url],
+        "loginUrl": null,
         "appRoles": [{
             "allowedMemberTypes": ["User"],
             "description": "User",

@@ -79,6 +79,9 @@ pub struct ServicePrincipal {
     pub app_role_id: String,
     pub signing_key: SigningKey,
     pub assignments: Vec<AppRoleAssignment>,
+    /// Identity Center's entity id and ACS URL, as its metadata file set them (the app's
+    /// Identifier and Reply URL).
+    pub saml_sp: crate::instance::ServiceProvider,
 }
 
 /// Someone to sign in as on the emulated IdP's login page.
@@ -209,6 +212,7 @@ impl Tenant {
                 certificate,
             },
             assignments,
+            saml_sp: org.instance.saml_service_provider(),
         };
         let index = IdpIndex::new(
             users.iter().map(|u| u.id.as_str()),

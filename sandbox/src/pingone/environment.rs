@@ -198,17 +198,16 @@ impl Environment {
                 members: roster.users(&g.members),
             })
             .collect();
-        let store_id = org.identity_center.identity_store_id().to_string();
+        let saml_sp = org.instance.saml_service_provider();
         let app = SamlApp {
             id: uuid_from(&mut rng),
             name: APP_NAME.to_string(),
-            acs_url: format!(
-                "https://us-east-1.signin.aws.amazon.com/platform/saml/acs/{}",
-                uuid_from(&mut rng)
-            ),
-            sp_entity_id: format!(
-                "https://us-east-1.signin.aws.amazon.com/platform/saml/{store_id}"
-            ),
+            // Drawn and dropped so the ids after it stay what they were.
+            acs_url: {
+                let _ = uuid_from(&mut rng);
+                saml_sp.acs_url
+            },
+            sp_entity_id: saml_sp.entity_id,
             idp_entity_id: format!("https://auth.pingone.com/{id}"),
             access_groups: org
                 .groups

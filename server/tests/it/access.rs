@@ -51,6 +51,15 @@ fn example_call(path: &str) -> (&'static str, Option<&'static str>) {
         "/api/user_page" | "/api/group_page" => ("id=nobody", None),
         "/api/refresh_now" => ("focused=false", Some("does not read Identity Center")),
         "/api/decide_held" => ("id=nope&confirm=false", Some("is not held")),
+        "/api/attest" => (
+            "check=saml&on=2026-01-01&note=",
+            Some("not a check to attest"),
+        ),
+        "/api/set_scim" => (
+            "endpoint=ftp%3A%2F%2Fx&token=t&created_on=2026-01-01",
+            Some("is not a SCIM endpoint"),
+        ),
+        "/api/upload_metadata" => ("side=sp&xml=%3Cx%2F%3E", Some("not SAML metadata")),
         _ => ("", None),
     }
 }

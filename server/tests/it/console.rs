@@ -20,7 +20,7 @@ fn json(body: &str) -> Value {
 }
 
 /// Asks for a refresh as an admin and waits until the progress says it ended.
-async fn refresh_now(h: &Harness, admin: &str) {
+pub(crate) async fn refresh_now(h: &Harness, admin: &str) {
     let idle = h.call_with("/api/refresh_progress", admin, "").await;
     assert_eq!(json(&idle.body)["available"], true);
     let asked = h

@@ -125,6 +125,10 @@ impl Harness {
         } else {
             None
         };
+        let secret_key = Arc::new(
+            store::secrets::SecretKey::from_base64(&store::secrets::SecretKey::generate().unwrap())
+                .unwrap(),
+        );
         let state = AppState {
             leptos_options: server::startup::leptos_options(&config),
             store: db.store.clone(),
@@ -134,6 +138,16 @@ impl Harness {
             form_action: sign_in.idp_origin(),
             refresh,
             seat_price: server::startup::seat_price(&config),
+            connection: Some(Arc::new(
+                server::connection::ConnectionChecker::new(
+                    db.store.clone(),
+                    Some(connectors::scope::IdpReader::Entra(entra_reader())),
+                    Some(secret_key.clone()),
+                    5.0,
+                )
+                .unwrap(),
+            ) as Arc<dyn app::state::ConnectionControl>),
+            secrets: Some(secret_key),
         };
         let sessions = db.store.sessions().await.unwrap();
         let security = server::http::Security {

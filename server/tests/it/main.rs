@@ -3,6 +3,7 @@
 
 mod access;
 mod config;
+mod connection;
 mod console;
 mod directory;
 mod harness;

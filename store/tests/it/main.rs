@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod browse;
+mod connection;
 mod deployment;
 mod history;
 mod leases;

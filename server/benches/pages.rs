@@ -1,0 +1,333 @@
+//! Latency of every console page and of search under load:
+//! `cargo bench -p server --bench pages [large|demo]` (or `cargo xtask bench pages`).
+//!
+//! The sandbox serves the seeded organisation (100,000 users at `large`); one full refresh
+//! (Identity Center and Entra's scope, quotas ×20) fills a SQLite store; the connection
+//! checklist is verified; then the server's own router serves on a loopback port, a security
+//! admin signs in through the sandbox IdP, and Debian's `wrk` (100 connections, two threads,
+//! 10 s per address) requests each page with that session. Printed per address: requests/s,
+//! p50/p99 latency, and non-2xx answers or socket errors (which must be zero).
+
+use std::num::NonZeroU32;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::Utc;
+use connectors::entra::{EntraReader, EntraSettings};
+use connectors::identity_center::{Reader, Settings};
+use connectors::scope::IdpReader;
+use domain::fuse::FuseLimit;
+use sandbox::aws::limits::Limits;
+use sandbox::aws::sigv4::StaticCredentials;
+use sandbox::seed::{Organisation, SeedSpec};
+use sandbox::server::{RunningSandbox, SandboxConfig};
+use server::refresh::Refresher;
+
+const QUOTA: u32 = 400;
+const CONNECTIONS: &str = "100";
+const SECONDS: &str = "10s";
+
+fn fail(what: &str, e: impl std::fmt::Display) -> ! {
+    eprintln!("{what}: {e}");
+    std::process::exit(1);
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| fail("runtime", e));
+    let size = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .unwrap_or_else(|| "large".into());
+    if Command::new("wrk").arg("--version").output().is_err() {
+        fail("wrk", "not installed: apt-get install wrk");
+    }
+    let site = std::env::var("TESSERA_SITE_ROOT").unwrap_or_else(|_| "target/site".into());
+    runtime.block_on(run(&size, &site));
+}
+
+async fn run(size: &str, site: &str) {
+    let spec = SeedSpec::named(size).unwrap_or_else(|| fail("size", size));
+    let org = Organisation::generate(&spec).unwrap_or_else(|e| fail("seed", e));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| fail("listen", e));
+    let addr = listener.local_addr().unwrap_or_else(|e| fail("listen", e));
+    let origin = format!("http://{addr}");
+    let quota = NonZeroU32::new(QUOTA).unwrap_or(NonZeroU32::MIN);
+    let sandbox = RunningSandbox::start_organisation(
+        org,
+        SandboxConfig {
+            limits: Limits {
+                identitystore_per_operation: quota,
+                ssoadmin_total: quota,
+                ..Limits::default()
+            },
+            graph_per_second: NonZeroU32::new(QUOTA * 10).unwrap_or(NonZeroU32::MIN),
+            sign_in_redirect_uris: vec![
+                format!("{origin}/auth/callback"),
+                format!("{origin}/auth/signed-out"),
+            ],
+            ..SandboxConfig::default()
+        },
+    )
+    .await
+    .unwrap_or_else(|e| fail("sandbox", e));
+    let entra = sandbox
+        .entra()
+        .unwrap_or_else(|| fail("sandbox", "no Entra"));
+    let entra_reader = || {
+        EntraReader::new(EntraSettings {
+            login_url: sandbox.login_base(),
+            graph_url: sandbox.graph_base(),
+            ..EntraSettings::new(
+                &entra.state.tenant_id(),
+                &entra.app.client_id,
+                &entra.app.client_secret,
+            )
+        })
+        .unwrap_or_else(|e| fail("Entra reader", e))
+    };
+    let dir = std::env::temp_dir().join(format!("tessera-pages-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    let url = format!("sqlite://{}/bench.db", dir.display());
+    let store = store::Store::connect(&url, &store::ConnectOptions::default())
+        .await
+        .unwrap_or_else(|e| fail("store", e));
+    store.migrate().await.unwrap_or_else(|e| fail("migrate", e));
+    store
+        .record_start("bench", Utc::now())
+        .await
+        .unwrap_or_else(|e| fail("store", e));
+
+    let creds = StaticCredentials::default();
+    let reader = Reader::connect(Settings {
+        endpoint_url: Some(sandbox.aws_endpoint()),
+        static_keys: Some((creds.access_key_id, creds.secret_access_key)),
+        identitystore_per_second: QUOTA,
+        ssoadmin_per_second: QUOTA,
+        ..Settings::new("eu-west-1")
+    })
+    .await;
+    let started = Instant::now();
+    let refresher = Refresher::new(store.clone(), reader, FuseLimit::default())
+        .with_idp(IdpReader::Entra(entra_reader()));
+    let r = refresher
+        .refresh_once(Utc::now)
+        .await
+        .unwrap_or_else(|e| fail("refresh", e));
+    println!(
+        "refresh {size}: {} users, {} groups, {} memberships in {:.1} s",
+        r.users,
+        r.groups,
+        r.memberships,
+        started.elapsed().as_secs_f64()
+    );
+
+    // The server as `tessera serve` builds it, on the bound port.
+    let mut config = server::config::Config::default();
+    config.server.listen = addr;
+    config.server.site_root = site.into();
+    let demo = server::startup::DemoSignIn {
+        issuer: format!("{}/{}/v2.0", sandbox.login_base(), entra.state.tenant_id()),
+        client_id: entra.app.client_id.clone(),
+        client_secret: entra.app.client_secret.clone(),
+    };
+    config.auth = server::startup::demo_auth(&config, &demo);
+    let sign_in = server::auth::SignIn::discover(&config.auth, &origin, store.clone())
+        .await
+        .unwrap_or_else(|e| fail("sign-in", e));
+    let checker = Arc::new(
+        server::connection::ConnectionChecker::new(
+            store.clone(),
+            Some(IdpReader::Entra(entra_reader())),
+            None,
+            5.0,
+        )
+        .unwrap_or_else(|e| fail("checker", e)),
+    );
+    checker
+        .verify(Utc::now())
+        .await
+        .unwrap_or_else(|e| fail("verify", e));
+    let state = app::state::AppState {
+        leptos_options: server::startup::leptos_options(&config),
+        store: store.clone(),
+        started_at: Utc::now(),
+        version: "bench",
+        mode: "bench",
+        form_action: sign_in.idp_origin(),
+        refresh: None,
+        seat_price: server::startup::seat_price(&config),
+        connection: Some(checker as Arc<dyn app::state::ConnectionControl>),
+        secrets: None,
+    };
+    let security = server::http::Security {
+        sign_in: Arc::new(sign_in),
+        sessions: store
+            .sessions()
+            .await
+            .unwrap_or_else(|e| fail("sessions", e)),
+        idle_timeout: std::time::Duration::from_secs(3600),
+    };
+    let app = server::http::router(state, security);
+    tokio::spawn(async move {
+        let _ = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await;
+    });
+
+    let cookie = sign_in_as(&origin, "security-admin").await;
+    // One user and one group with members, and a search prefix that matches some users.
+    let user = store
+        .users(&store::UserQuery {
+            limit: 1,
+            ..store::UserQuery::default()
+        })
+        .await
+        .unwrap_or_else(|e| fail("users", e));
+    let first = user
+        .rows
+        .first()
+        .unwrap_or_else(|| fail("users", "none stored"));
+    let prefix: String = first.user_name.chars().take(3).collect();
+    let group = store
+        .groups(&store::GroupQuery {
+            limit: 1,
+            ..store::GroupQuery::default()
+        })
+        .await
+        .unwrap_or_else(|e| fail("groups", e));
+    let group = group
+        .rows
+        .first()
+        .unwrap_or_else(|| fail("groups", "none stored"));
+    let addresses = [
+        "/".to_string(),
+        "/connection".into(),
+        "/users".into(),
+        format!("/users?q={prefix}"),
+        "/users?seat=yes&sort=email".into(),
+        format!("/users/{}", first.id),
+        "/groups".into(),
+        format!("/groups/{}", group.id),
+        "/drift".into(),
+        "/seats".into(),
+        "/history".into(),
+    ];
+    println!(
+        "wrk: {CONNECTIONS} connections, 2 threads, {SECONDS} per address, signed in as a security admin"
+    );
+    println!("| address | requests/s | p50 | p99 | non-2xx / socket errors |");
+    println!("|---|---|---|---|---|");
+    for path in &addresses {
+        let out = tokio::task::spawn_blocking({
+            let url = format!("{origin}{path}");
+            let cookie = cookie.clone();
+            move || {
+                Command::new("wrk")
+                    .args(["-t2", "-c", CONNECTIONS, "-d", SECONDS, "--latency"])
+                    .args(["-H", &format!("Cookie: {cookie}")])
+                    .arg(&url)
+                    .output()
+            }
+        })
+        .await
+        .unwrap_or_else(|e| fail("wrk", e))
+        .unwrap_or_else(|e| fail("wrk", e));
+        let text = String::from_utf8_lossy(&out.stdout);
+        let line = |prefix: &str| {
+            text.lines()
+                .find(|l| l.trim_start().starts_with(prefix))
+                .map(|l| l.split_whitespace().collect::<Vec<_>>())
+                .unwrap_or_default()
+        };
+        let p50 = line("50%").get(1).map_or("?".into(), |s| s.to_string());
+        let p99 = line("99%").get(1).map_or("?".into(), |s| s.to_string());
+        let rps = line("Requests/sec:")
+            .get(1)
+            .map_or("?".into(), |s| s.to_string());
+        let non2xx = line("Non-2xx").last().map_or("0".into(), |s| s.to_string());
+        let socket = line("Socket errors:").join(" ");
+        println!(
+            "| `{path}` | {rps} | {p50} | {p99} | {non2xx} / {} |",
+            if socket.is_empty() {
+                "0".to_string()
+            } else {
+                socket
+            }
+        );
+    }
+    store.close().await;
+    sandbox.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Signs `persona` in through the sandbox IdP's login page; the session cookie.
+async fn sign_in_as(origin: &str, persona: &str) -> String {
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap_or_else(|e| fail("client", e));
+    let cookie_of = |r: &reqwest::Response| {
+        r.headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|c| c.to_str().ok())
+            .filter_map(|c| c.split(';').next())
+            .find(|c| c.starts_with("tessera_session="))
+            .map(str::to_string)
+    };
+    let start = browser
+        .get(format!("{origin}/auth/sign-in?next=/"))
+        .send()
+        .await
+        .unwrap_or_else(|e| fail("sign-in", e));
+    let before = cookie_of(&start).unwrap_or_else(|| fail("sign-in", "no session"));
+    let authorize = start
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or_else(|| fail("sign-in", "no redirect"))
+        .to_string();
+    let html = browser
+        .get(&authorize)
+        .send()
+        .await
+        .unwrap_or_else(|e| fail("login page", e))
+        .text()
+        .await
+        .unwrap_or_else(|e| fail("login page", e));
+    let request = html
+        .split("name=\"request\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| fail("login page", "no form"))
+        .to_string();
+    let mut form_url = reqwest::Url::parse(&authorize).unwrap_or_else(|e| fail("url", e));
+    form_url.set_query(None);
+    let back = browser
+        .post(form_url.as_str())
+        .form(&[("request", request.as_str()), ("persona", persona)])
+        .send()
+        .await
+        .unwrap_or_else(|e| fail("login", e));
+    let callback = back
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or_else(|| fail("login", "no redirect"))
+        .to_string();
+    let done = browser
+        .get(&callback)
+        .header("cookie", &before)
+        .send()
+        .await
+        .unwrap_or_else(|e| fail("callback", e));
+    cookie_of(&done).unwrap_or_else(|| fail("callback", "no new session"))
+}
