@@ -199,23 +199,27 @@ pub struct GroupView {
     pub external_id: Option<String>,
     /// The IdP's group with this external id: (name, members in scope).
     pub idp: Option<(String, u64)>,
+    /// A page of members by user name (`group.members` counts them all).
     pub members: Vec<(UserListRow, Stamp)>,
+    /// Which page of members (from 1).
+    pub page: u64,
     pub drift: Vec<crate::drift::DriftView>,
 }
 
-/// Members shown on a group's page.
-#[cfg(feature = "ssr")]
-const MEMBERS_SHOWN: u32 = 500;
-
-/// One group's page. Security admins and auditors.
+/// One group's page, with the `page`th page of its members. Security admins and auditors.
 #[server(prefix = "/api", endpoint = "group_page", client = crate::csrf::CsrfClient)]
-pub async fn group_page(id: String) -> Result<Option<GroupView>, ServerFnError> {
+pub async fn group_page(id: String, page: u64) -> Result<Option<GroupView>, ServerFnError> {
     crate::access::check("group_page")?;
     use crate::state::{app_state, store_failed};
     let state = app_state()?;
+    let page = page.max(1);
     let Some(d) = state
         .store
-        .group_detail(&id, MEMBERS_SHOWN)
+        .group_detail(
+            &id,
+            (page - 1) * u64::from(crate::ui::PAGE_SIZE),
+            crate::ui::PAGE_SIZE,
+        )
         .await
         .map_err(|e| store_failed("Reading the group", e))?
     else {
@@ -230,6 +234,7 @@ pub async fn group_page(id: String) -> Result<Option<GroupView>, ServerFnError> 
             .iter()
             .map(|(u, since)| (crate::users::row_of(u, now), Stamp::of(*since, now)))
             .collect(),
+        page,
         drift: d
             .drift
             .iter()
@@ -242,9 +247,17 @@ pub async fn group_page(id: String) -> Result<Option<GroupView>, ServerFnError> 
 #[component]
 pub fn GroupPage() -> impl IntoView {
     let params = use_params_map();
+    let query = use_query_map();
     let group = Resource::new(
-        move || params.read().get("id").unwrap_or_default(),
-        group_page,
+        move || {
+            let page = query
+                .read()
+                .get("page")
+                .and_then(|p| p.parse::<u64>().ok())
+                .unwrap_or(1);
+            (params.read().get("id").unwrap_or_default(), page)
+        },
+        |(id, page)| group_page(id, page),
     );
     view! {
         <leptos_meta::Title text="Group"/>
@@ -266,8 +279,8 @@ pub fn GroupPage() -> impl IntoView {
 
 #[component]
 fn GroupDetailView(g: GroupView) -> impl IntoView {
-    let shown = g.members.len() as u64;
     let total = g.group.members;
+    let id = g.group.id.clone();
     view! {
         <h1 class="text-2xl font-semibold tracking-tight" data-testid="group-name">{g.group.display_name.clone()}</h1>
         <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">
@@ -302,8 +315,8 @@ fn GroupDetailView(g: GroupView) -> impl IntoView {
             </Card>
         </div>
         <div class="mt-6">
-            <Card title="Members" subtitle=if shown < total { format!("The first {} by user name; search Users for the rest.", thousands(shown)) } else { String::new() }>
-                {if g.members.is_empty() {
+            <Card title="Members" subtitle="By user name.".to_string()>
+                {if g.members.is_empty() && g.page == 1 {
                     view! { <Empty message="No members."/> }.into_any()
                 } else {
                     view! {
@@ -320,6 +333,7 @@ fn GroupDetailView(g: GroupView) -> impl IntoView {
                                 }).collect_view()}
                             </tbody>
                         </table>
+                        <Pager total page=g.page href=move |n| format!("/groups/{id}?page={n}")/>
                     }.into_any()
                 }}
             </Card>

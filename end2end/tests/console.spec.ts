@@ -2,7 +2,8 @@ import { expect, test, type Page } from "@playwright/test";
 import { signIn, watchForErrors } from "./helpers";
 
 // The console's pages on the demo organisation: figures, refresh with progress, users searched
-// and filtered through the address, drift linked to the user's page, seats and history.
+// and filtered through the address, a group's members paged, drift linked to the user's page,
+// seats and history.
 
 async function signInHydrated(page: Page, persona: string) {
   await signIn(page, persona);
@@ -99,6 +100,41 @@ test("a planted drift shows on Drift and on the user's page; seats and history f
 
   await page.getByTestId("nav").getByRole("link", { name: "History" }).click();
   await expect(page.locator('[data-testid="refreshes"] tr[data-outcome="applied"]').first()).toBeVisible();
+  expect(errors).toEqual([]);
+});
+
+test("groups: the largest group's members page through the address, each linking to the user", async ({ page }) => {
+  const errors = watchForErrors(page);
+  await signInHydrated(page, "auditor");
+  await waitForFirstRefresh(page);
+  await page.getByTestId("nav").getByRole("link", { name: "Groups" }).click();
+  await expect(page).toHaveURL(/\/groups$/);
+  const rows = page.getByTestId("group-row");
+  await expect(rows.first()).toBeVisible();
+  // The group with the most members on this page.
+  const counts = await rows.locator("td:nth-child(3)").allTextContents();
+  const sizes = counts.map((c) => Number(c.replace(/,/g, "")));
+  const largest = sizes.indexOf(Math.max(...sizes));
+  expect(sizes[largest]).toBeGreaterThan(50);
+  await rows.nth(largest).locator("a").click();
+  await expect(page).toHaveURL(/\/groups\/[^?]+$/);
+  await expect(page.locator("main")).toContainText(`${sizes[largest]} members`);
+  const members = page.getByTestId("members").locator("tbody tr");
+  await expect(members).toHaveCount(50);
+  await expect(page.getByTestId("pager-range")).toHaveText(`1 – 50 of ${sizes[largest]}`);
+  const first = await members.first().locator("a").textContent();
+
+  // The next page is in the address: other members, and the address alone brings it back.
+  await page.getByTestId("next-page").click();
+  await expect(page).toHaveURL(/[?&]page=2/);
+  await expect(page.getByTestId("pager-range")).toHaveText(new RegExp(`^51 – \\d+ of ${sizes[largest]}$`));
+  await expect(members.first().locator("a")).not.toHaveText(first ?? "");
+  const second = await members.first().locator("a").textContent();
+  await page.goto(page.url());
+  await expect(members.first().locator("a")).toHaveText(second ?? "");
+  await members.first().locator("a").click();
+  await expect(page).toHaveURL(/\/users\/.+/);
+  await expect(page.getByTestId("user-name")).toBeVisible();
   expect(errors).toEqual([]);
 });
 

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use crate::lists::{GROUP_COLUMNS, HAS_SEAT, USER_COLUMNS, group_row, user_row};
+use crate::lists::{GROUP_COLUMNS, USER_COLUMNS, group_row, user_row};
 use crate::{GroupRow, Pool, Refresh, ScopeRead, Store, StoreError, StoredDrift, UserRow};
 
 /// The overview's figures, read together.
@@ -83,7 +83,7 @@ pub struct GroupDetail {
     pub group: GroupRow,
     /// The IdP's group with this external id: (name, members in scope).
     pub idp: Option<(String, u64)>,
-    /// Members (a page of them, by user name) and when they joined.
+    /// A page of members, by user name, and when they joined (`group.members` counts them all).
     pub members: Vec<(UserRow, DateTime<Utc>)>,
     pub drift: Vec<StoredDrift>,
 }
@@ -116,54 +116,49 @@ pub struct ChangeCounts {
 }
 
 impl Store {
-    /// The overview's figures.
+    /// The overview's figures: the counts kept by the last writes (`figures.rs`) and the
+    /// latest refreshes and scope read.
     pub async fn figures(&self) -> Result<Figures, StoreError> {
-        let count = |sql: &'static str| async move {
-            Ok::<u64, StoreError>(on_pool!(self, |pool| sqlx::query_scalar::<_, i64>(sql)
-                .fetch_one(pool)
-                .await?) as u64)
-        };
-        let users = count("SELECT COUNT(*) FROM ic_users").await?;
-        let groups = count("SELECT COUNT(*) FROM ic_groups").await?;
-        let memberships = count("SELECT COUNT(*) FROM ic_memberships").await?;
-        let drift = count("SELECT COUNT(*) FROM drift").await?;
-        let seat_holders = count(
-            "SELECT COUNT(*) FROM (SELECT principal_id AS id FROM ic_assignments a JOIN ic_users u \
-             ON u.id = a.principal_id WHERE a.principal_kind = 'USER' UNION SELECT m.user_id FROM \
-             ic_memberships m JOIN ic_assignments a ON a.principal_kind = 'GROUP' AND \
-             a.principal_id = m.group_id) holders",
+        let kept = self.kept_figures().await?;
+        let count = |name: &str| kept.get(name).copied().unwrap_or(0);
+        let held = on_pool!(self, |pool| sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM ic_refreshes WHERE outcome = 'held'"
         )
-        .await?;
-        let subscribed_groups =
-            count("SELECT COUNT(*) FROM ic_assignments WHERE principal_kind = 'GROUP'").await?;
-        let subscribed_users =
-            count("SELECT COUNT(*) FROM ic_assignments WHERE principal_kind = 'USER'").await?;
-        let held = count("SELECT COUNT(*) FROM ic_refreshes WHERE outcome = 'held'").await?;
+        .fetch_one(pool)
+        .await?) as u64;
         let last_scope_read = self.scope_reads(1).await?.into_iter().next();
-        let complete = self.last_complete_scope().await?;
-        let (scope_users, scope_groups) = match complete {
-            Some(_) => (
-                Some(count("SELECT COUNT(*) FROM idp_users").await?),
-                Some(count("SELECT COUNT(*) FROM idp_groups").await?),
-            ),
-            None => (None, None),
-        };
+        let complete = self.last_complete_scope().await?.is_some();
         Ok(Figures {
-            users,
-            groups,
-            memberships,
-            scope_users,
-            scope_groups,
-            drift,
-            seat_holders,
-            subscribed_groups,
-            subscribed_users,
+            users: count("users"),
+            groups: count("groups"),
+            memberships: count("memberships"),
+            scope_users: complete.then(|| count("scope_users")),
+            scope_groups: complete.then(|| count("scope_groups")),
+            drift: count("drift"),
+            seat_holders: count("seat_holders"),
+            subscribed_groups: count("subscribed_groups"),
+            subscribed_users: count("subscribed_users"),
             taken_at: self.current_taken_at().await?,
             last_refresh: self.refreshes(1).await?.into_iter().next(),
             last_success: self.last_successful_refresh().await?,
             last_scope_read,
             held,
         })
+    }
+
+    /// The counts kept in `figures`, by name.
+    pub(crate) async fn kept_figures(
+        &self,
+    ) -> Result<std::collections::HashMap<String, u64>, StoreError> {
+        let rows: Vec<(String, i64)> = on_pool!(self, |pool| sqlx::query_as(
+            "SELECT name, value FROM figures"
+        )
+        .fetch_all(pool)
+        .await?);
+        Ok(rows
+            .into_iter()
+            .map(|(n, v)| (n, v.max(0) as u64))
+            .collect())
     }
 
     /// The newest scope read that completed, if any.
@@ -180,7 +175,7 @@ impl Store {
     pub async fn user_detail(&self, id: &str) -> Result<Option<UserDetail>, StoreError> {
         let row = on_pool!(self, |pool| {
             let row = sqlx::query(&format!(
-                "SELECT {USER_COLUMNS}, u.given_name, u.family_name, {HAS_SEAT} AS seat, \
+                "SELECT {USER_COLUMNS}, u.given_name, u.family_name, \
                  (SELECT COUNT(*) FROM drift d WHERE d.user_id = u.id) AS drift \
                  FROM ic_users u WHERE u.id = $1"
             ))
@@ -237,12 +232,13 @@ impl Store {
         }))
     }
 
-    /// One group with its IdP counterpart, the first `member_limit` members (by user name) and
-    /// its drift; None when Identity Center has no such group.
+    /// One group with its IdP counterpart, a page of its members (by user name: `limit` after
+    /// the first `offset`) and its drift; None when Identity Center has no such group.
     pub async fn group_detail(
         &self,
         id: &str,
-        member_limit: u32,
+        offset: u64,
+        limit: u32,
     ) -> Result<Option<GroupDetail>, StoreError> {
         let group = on_pool!(self, |pool| {
             let row = sqlx::query(&format!(
@@ -275,13 +271,14 @@ impl Store {
         };
         let members = on_pool!(self, |pool| {
             let rows = sqlx::query(&format!(
-                "SELECT {USER_COLUMNS}, m.since, {HAS_SEAT} AS seat, \
+                "SELECT {USER_COLUMNS}, m.since, \
                  (SELECT COUNT(*) FROM drift d WHERE d.user_id = u.id) AS drift \
                  FROM ic_memberships m JOIN ic_users u ON u.id = m.user_id WHERE m.group_id = $1 \
-                 ORDER BY u.user_name_lower, u.id LIMIT $2"
+                 ORDER BY u.user_name_lower, u.id LIMIT $2 OFFSET $3"
             ))
             .bind(id)
-            .bind(i64::from(member_limit))
+            .bind(i64::from(limit))
+            .bind(offset as i64)
             .fetch_all(pool)
             .await?;
             rows.iter()
@@ -353,7 +350,7 @@ impl Store {
         on_pool!(self, |pool| {
             let rows = sqlx::query(
                 "SELECT a.principal_kind, a.principal_id, a.since, COALESCE(g.display_name, u.user_name) AS name, \
-                 (SELECT COUNT(*) FROM ic_memberships m WHERE a.principal_kind = 'GROUP' AND m.group_id = a.principal_id) AS members \
+                 COALESCE(g.members, 0) AS members \
                  FROM ic_assignments a \
                  LEFT JOIN ic_groups g ON a.principal_kind = 'GROUP' AND g.id = a.principal_id \
                  LEFT JOIN ic_users u ON a.principal_kind = 'USER' AND u.id = a.principal_id \

@@ -386,6 +386,7 @@ impl Store {
         on_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
             write_changes!(tx, changes, refresh.finished_at);
+            keep_figures!(tx, crate::figures::AFTER_SNAPSHOT);
             insert_refresh!(tx, refresh, None);
             insert_history!(tx, &refresh.id, changes, refresh.finished_at);
             tx.commit().await?;
@@ -424,6 +425,7 @@ impl Store {
                 at
             );
             insert_assignments!(tx, snapshot.assignments(), at);
+            keep_figures!(tx, crate::figures::AFTER_SNAPSHOT);
             insert_refresh!(tx, refresh, None);
             insert_history_row!(
                 tx,
@@ -488,6 +490,7 @@ impl Store {
             let changes: Changes = serde_json::from_str(json.as_deref().unwrap_or("{}"))
                 .map_err(|e| corrupt(format!("held changes of {id}: {e}")))?;
             write_changes!(tx, &changes, at);
+            keep_figures!(tx, crate::figures::AFTER_SNAPSHOT);
             sqlx::query(
                 "UPDATE ic_refreshes SET outcome = 'confirmed', held_changes = NULL WHERE id = $1",
             )

@@ -196,6 +196,7 @@ impl Store {
                 q.build().execute(&mut *tx).await?;
             }
             replace_drift!(tx, drift.unwrap_or_default());
+            keep_figures!(tx, crate::figures::AFTER_SCOPE);
             insert_read!(tx, read);
             tx.commit().await?;
         });

@@ -33,6 +33,8 @@ macro_rules! on_pool {
     };
 }
 
+#[macro_use]
+mod figures;
 mod browse;
 mod connection;
 mod identity_center;

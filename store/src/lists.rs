@@ -99,13 +99,9 @@ fn prefix_end(prefix: &str) -> String {
     format!("{prefix}\u{10FFFF}")
 }
 
-/// A user holds a seat: assigned directly, or a member of an assigned group.
-pub(crate) const HAS_SEAT: &str = "(EXISTS (SELECT 1 FROM ic_assignments a WHERE a.principal_kind = 'USER' \
-     AND a.principal_id = u.id) OR EXISTS (SELECT 1 FROM ic_memberships m JOIN ic_assignments a \
-     ON a.principal_kind = 'GROUP' AND a.principal_id = m.group_id WHERE m.user_id = u.id))";
-
+/// A user row's columns; `seat` is kept by every write that changes it (`figures.rs`).
 pub(crate) const USER_COLUMNS: &str = "u.id, u.user_name, u.display_name, u.email, u.status, u.external_id, \
-     u.first_seen";
+     u.first_seen, u.seat";
 
 impl Store {
     /// The users the query selects, a page of them, and how many in all.
@@ -124,12 +120,28 @@ impl Store {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .map(str::to_lowercase);
+        let unfiltered = text.is_none()
+            && q.origin.is_none()
+            && q.enabled.is_none()
+            && q.has_seat.is_none()
+            && q.has_drift.is_none();
+        // Every user: the count the last write kept, not a count of 100,000 rows per page.
+        let kept = if unfiltered {
+            self.kept_figures().await?.get("users").copied()
+        } else {
+            None
+        };
         on_pool!(self, |pool| {
-            let mut total = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM ic_users u");
-            push_user_filters(&mut total, q, text.as_deref(), backend);
-            let total: i64 = total.build_query_scalar().fetch_one(pool).await?;
+            let total: i64 = match kept {
+                Some(n) => n as i64,
+                None => {
+                    let mut total = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM ic_users u");
+                    push_user_filters(&mut total, q, text.as_deref(), backend);
+                    total.build_query_scalar().fetch_one(pool).await?
+                }
+            };
             let mut list = sqlx::QueryBuilder::new(format!(
-                "SELECT {USER_COLUMNS}, {HAS_SEAT} AS seat, \
+                "SELECT {USER_COLUMNS}, \
                  (SELECT COUNT(*) FROM drift d WHERE d.user_id = u.id) AS drift FROM ic_users u"
             ));
             push_user_filters(&mut list, q, text.as_deref(), backend);
@@ -183,8 +195,7 @@ impl Store {
     }
 }
 
-pub(crate) const GROUP_COLUMNS: &str = "g.id, g.display_name, g.external_id, g.first_seen, \
-     (SELECT COUNT(*) FROM ic_memberships m WHERE m.group_id = g.id) AS members, \
+pub(crate) const GROUP_COLUMNS: &str = "g.id, g.display_name, g.external_id, g.first_seen, g.members, \
      (SELECT a.since FROM ic_assignments a WHERE a.principal_kind = 'GROUP' AND a.principal_id = g.id) AS assigned_since, \
      (SELECT COUNT(*) FROM drift d WHERE d.group_id = g.id) AS drift";
 
@@ -274,7 +285,7 @@ fn push_user_filters<'a, DB: sqlx::Database>(
     );
     c.origin(query.origin, "u");
     c.holds(query.enabled, "u.status = 'ENABLED'");
-    c.holds(query.has_seat, HAS_SEAT);
+    c.holds(query.has_seat, "u.seat = TRUE");
     c.holds(
         query.has_drift,
         "EXISTS (SELECT 1 FROM drift d WHERE d.user_id = u.id)",

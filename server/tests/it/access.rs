@@ -48,7 +48,8 @@ fn example_call(path: &str) -> (&'static str, Option<&'static str>) {
         "/api/list_users" | "/api/list_groups" => ("params[page]=1", None),
         "/api/drift_page" => ("kind=", None),
         "/api/seats_page" => ("page=1", None),
-        "/api/user_page" | "/api/group_page" => ("id=nobody", None),
+        "/api/user_page" => ("id=nobody", None),
+        "/api/group_page" => ("id=nobody&page=1", None),
         "/api/refresh_now" => ("focused=false", Some("does not read Identity Center")),
         "/api/decide_held" => ("id=nope&confirm=false", Some("is not held")),
         "/api/attest" => (

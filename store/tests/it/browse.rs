@@ -16,6 +16,7 @@ store::backend_tests!(
     users_are_searched_filtered_sorted_and_paged,
     a_users_page_has_groups_seat_paths_and_drift,
     groups_and_seats_are_listed_with_members,
+    seats_and_counts_follow_every_write,
 );
 
 fn t(day: u32) -> DateTime<Utc> {
@@ -392,7 +393,7 @@ async fn groups_and_seats_are_listed_with_members(db: &TestDb) {
     assert_eq!(hand.rows.len(), 1);
     assert_eq!(hand.rows[0].id, "g-hand");
 
-    let detail = db.store.group_detail("g-q", 2).await.unwrap().unwrap();
+    let detail = db.store.group_detail("g-q", 0, 2).await.unwrap().unwrap();
     assert_eq!(detail.idp, Some(("q-developers".to_string(), 3)));
     assert_eq!(detail.group.members, 3);
     let members: Vec<_> = detail
@@ -405,9 +406,21 @@ async fn groups_and_seats_are_listed_with_members(db: &TestDb) {
         [("ann@example.com", t(1)), ("bob@example.com", t(1))],
         "the first page of members, by user name"
     );
+    let rest = db.store.group_detail("g-q", 2, 2).await.unwrap().unwrap();
+    let rest: Vec<_> = rest
+        .members
+        .iter()
+        .map(|(u, _)| u.user_name.as_str())
+        .collect();
+    assert_eq!(
+        rest.len(),
+        1,
+        "the second page holds the third member: {rest:?}"
+    );
+    assert!(!members.iter().any(|(n, _)| *n == rest[0]));
     let kinds: Vec<_> = detail.drift.iter().map(|d| d.finding.kind()).collect();
     assert_eq!(kinds, ["extra_membership"]);
-    assert_eq!(db.store.group_detail("g-gone", 10).await.unwrap(), None);
+    assert_eq!(db.store.group_detail("g-gone", 0, 10).await.unwrap(), None);
 
     let subscribed = db.store.subscribed().await.unwrap();
     let rows: Vec<_> = subscribed
@@ -438,4 +451,99 @@ async fn groups_and_seats_are_listed_with_members(db: &TestDb) {
     assert_eq!(extra.len(), 1, "{extra:?}");
     assert_eq!(extra[0].group_name.as_deref(), Some("q-developers"));
     assert_eq!(extra[0].user_name.as_deref(), Some("cat@example.com"));
+}
+
+/// The snapshot without q-developers' assignment: only dan (assigned directly) keeps a seat.
+fn unassigned(s: &Snapshot) -> Snapshot {
+    let pairs: Vec<(&str, &str)> = s
+        .membership_positions()
+        .iter()
+        .map(|&(g, u)| {
+            (
+                s.groups()[g as usize].id.as_str(),
+                s.users()[u as usize].id.as_str(),
+            )
+        })
+        .collect();
+    Snapshot::build(
+        s.users().to_vec(),
+        s.groups().to_vec(),
+        pairs,
+        s.assignments()
+            .iter()
+            .filter(|a| a.kind == PrincipalKind::User)
+            .cloned()
+            .collect(),
+    )
+    .unwrap()
+}
+
+async fn seat_holders(db: &TestDb) -> Vec<String> {
+    let page = db
+        .store
+        .users(&UserQuery {
+            has_seat: Some(true),
+            limit: 10,
+            ..UserQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(page.total, page.rows.len() as u64);
+    page.rows.into_iter().map(|u| u.user_name).collect()
+}
+
+/// Seats and the overview's counts are kept by the writes, not counted by the pages: a refresh
+/// that removes an assignment takes the seats away, a held refresh changes nothing until it is
+/// confirmed, and a new scope read recounts the scope and drift.
+async fn seats_and_counts_follow_every_write(db: &TestDb) {
+    let s2 = load(db).await;
+    assert_eq!(seat_holders(db).await.len(), 4);
+
+    let s3 = unassigned(&s2);
+    db.store
+        .apply_refresh(&refresh("r3", t(3), &s3), &diff(&s2, &s3))
+        .await
+        .unwrap();
+    assert_eq!(seat_holders(db).await, ["dan@example.com"]);
+    let f = db.store.figures().await.unwrap();
+    assert_eq!((f.seat_holders, f.subscribed_groups), (1, 0));
+    let ann = db.store.user_detail("u-ann").await.unwrap().unwrap();
+    assert!(!ann.user.seat && ann.seat_paths.is_empty());
+    let q = db.store.group_detail("g-q", 0, 10).await.unwrap().unwrap();
+    assert!(q.members.iter().all(|(u, _)| !u.seat));
+
+    // Held: nothing changes until an admin confirms.
+    let mut held = refresh("r4", t(4), &s2);
+    held.outcome = Outcome::Held;
+    db.store.hold_refresh(&held, &diff(&s3, &s2)).await.unwrap();
+    assert_eq!(db.store.figures().await.unwrap().seat_holders, 1);
+    db.store.confirm_held("r4", t(4)).await.unwrap();
+    assert_eq!(seat_holders(db).await.len(), 4);
+    let f = db.store.figures().await.unwrap();
+    assert_eq!((f.seat_holders, f.subscribed_groups, f.users), (4, 1, 4));
+
+    // A smaller scope read: its counts replace the previous ones.
+    let mut scope = scope();
+    scope.users.truncate(2);
+    let found = drift(&s2, &scope);
+    let read = ScopeRead {
+        id: "read-5".into(),
+        refresh_id: None,
+        idp: "Entra ID".into(),
+        started_at: t(5) - Duration::seconds(20),
+        finished_at: t(5),
+        outcome: ScopeOutcome::Read,
+        detail: None,
+        users: 2,
+        groups: 1,
+        memberships: 3,
+        drift: Some(found.len() as u64),
+    };
+    db.store
+        .save_scope(&read, &scope, Some(&found))
+        .await
+        .unwrap();
+    let f = db.store.figures().await.unwrap();
+    assert_eq!((f.scope_users, f.scope_groups), (Some(2), Some(1)));
+    assert_eq!(f.drift, found.len() as u64);
 }

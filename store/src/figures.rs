@@ -1,0 +1,56 @@
+//! What the console's pages would otherwise count or join over the whole snapshot on every
+//! request (migration 0008): each user's `seat`, each group's `members` and the overview's
+//! counts in `figures`. Every write that changes what they are computed from recomputes them in
+//! its own transaction, so a reader sees them exactly as consistent as the tables themselves.
+
+/// The condition "user `u` holds a seat": assigned directly, or a member of an assigned group.
+macro_rules! holds_seat {
+    ($u:literal) => {
+        concat!(
+            "(EXISTS (SELECT 1 FROM ic_assignments a WHERE a.principal_kind = 'USER' AND a.principal_id = ",
+            $u,
+            ".id) OR EXISTS (SELECT 1 FROM ic_memberships m JOIN ic_assignments a ON a.principal_kind = 'GROUP' \
+             AND a.principal_id = m.group_id WHERE m.user_id = ",
+            $u,
+            ".id))"
+        )
+    };
+}
+
+/// After the snapshot changed: each user's seat, each group's member count, then the snapshot's
+/// counts.
+pub(crate) const AFTER_SNAPSHOT: &[&str] = &[
+    concat!(
+        "UPDATE ic_users SET seat = NOT seat WHERE seat <> ",
+        holds_seat!("ic_users")
+    ),
+    "UPDATE ic_groups SET members = (SELECT COUNT(*) FROM ic_memberships m WHERE m.group_id = ic_groups.id) \
+     WHERE members <> (SELECT COUNT(*) FROM ic_memberships m WHERE m.group_id = ic_groups.id)",
+    "DELETE FROM figures WHERE name IN ('users', 'groups', 'memberships', 'seat_holders', \
+     'subscribed_groups', 'subscribed_users')",
+    "INSERT INTO figures (name, value) \
+     SELECT 'users', COUNT(*) FROM ic_users \
+     UNION ALL SELECT 'groups', COUNT(*) FROM ic_groups \
+     UNION ALL SELECT 'memberships', COUNT(*) FROM ic_memberships \
+     UNION ALL SELECT 'seat_holders', COUNT(*) FROM ic_users WHERE seat = TRUE \
+     UNION ALL SELECT 'subscribed_groups', COUNT(*) FROM ic_assignments WHERE principal_kind = 'GROUP' \
+     UNION ALL SELECT 'subscribed_users', COUNT(*) FROM ic_assignments WHERE principal_kind = 'USER'",
+];
+
+/// After a complete scope read replaced the scope and the drift: their counts.
+pub(crate) const AFTER_SCOPE: &[&str] = &[
+    "DELETE FROM figures WHERE name IN ('scope_users', 'scope_groups', 'drift')",
+    "INSERT INTO figures (name, value) \
+     SELECT 'scope_users', COUNT(*) FROM idp_users \
+     UNION ALL SELECT 'scope_groups', COUNT(*) FROM idp_groups \
+     UNION ALL SELECT 'drift', COUNT(*) FROM drift",
+];
+
+/// Runs `$statements` (one of the lists above) in the transaction `$tx`.
+macro_rules! keep_figures {
+    ($tx:expr, $statements:expr) => {{
+        for sql in $statements {
+            sqlx::query(sql).execute(&mut *$tx).await?;
+        }
+    }};
+}
