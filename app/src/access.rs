@@ -128,7 +128,12 @@ pub fn check(endpoint: &str) -> Result<(), leptos::prelude::ServerFnError> {
     })?;
     match caller().decide(access) {
         Decision::Allow => Ok(()),
-        _ => Err(leptos::prelude::ServerFnError::new(
+        Decision::SignInFirst => Err(crate::state::refuse(
+            crate::state::Refused::SignIn,
+            "Sign in first.",
+        )),
+        Decision::Forbidden => Err(crate::state::refuse(
+            crate::state::Refused::Role,
             "Your role does not allow this: ask a security admin.",
         )),
     }

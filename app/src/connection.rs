@@ -139,7 +139,10 @@ fn who() -> Result<String, ServerFnError> {
         domain::access::Caller::Person { name, subject, .. } => {
             Ok(if name.is_empty() { subject } else { name })
         }
-        domain::access::Caller::Anonymous => Err(ServerFnError::new("sign in first")),
+        domain::access::Caller::Anonymous => Err(crate::state::refuse(
+            crate::state::Refused::SignIn,
+            "sign in first",
+        )),
     }
 }
 
@@ -158,7 +161,8 @@ pub async fn verify_connection() -> Result<(), ServerFnError> {
     crate::access::check("verify_connection")?;
     let state = crate::state::app_state()?;
     if state.connection.is_none() {
-        return Err(ServerFnError::new(
+        return Err(crate::state::refuse(
+            crate::state::Refused::Conflict,
             "This deployment does not verify the connection checklist.",
         ));
     }
@@ -185,13 +189,20 @@ pub async fn upload_metadata(side: String, xml: String) -> Result<String, Server
             parse_idp(xml.as_bytes()).map(|m| format!("entity id {}", m.entity_id)),
         ),
         other => {
-            return Err(ServerFnError::new(format!(
-                "unknown metadata {other:?}: give sp (Identity Center's) or idp (the IdP's)"
-            )));
+            return Err(crate::state::refuse(
+                crate::state::Refused::Input,
+                format!(
+                    "unknown metadata {other:?}: give sp (Identity Center's) or idp (the IdP's)"
+                ),
+            ));
         }
     };
-    let summary = read
-        .map_err(|e| ServerFnError::new(format!("{what} was not stored: {e}. Nothing changed.")))?;
+    let summary = read.map_err(|e| {
+        crate::state::refuse(
+            crate::state::Refused::Input,
+            format!("{what} was not stored: {e}. Nothing changed."),
+        )
+    })?;
     let by = who()?;
     state
         .store
@@ -219,7 +230,12 @@ pub async fn set_scim(
     let now = chrono::Utc::now();
     let endpoint = endpoint.trim().to_string();
     let token = token.trim().to_string();
-    let refuse = |why: String| ServerFnError::new(format!("{why} Nothing changed."));
+    let refuse = |why: String| {
+        crate::state::refuse(
+            crate::state::Refused::Input,
+            format!("{why} Nothing changed."),
+        )
+    };
     let url = url_of(&endpoint).map_err(refuse)?;
     if token.is_empty() || token.len() > 4096 || token.chars().any(char::is_whitespace) {
         return Err(refuse(
@@ -301,15 +317,22 @@ pub async fn attest(check: String, on: String, note: String) -> Result<String, S
     let id = CheckId::parse(&check)
         .filter(|c| c.is_attested())
         .ok_or_else(|| {
-            ServerFnError::new(format!(
-                "{check:?} is not a check to attest: give identity_source or console_sessions"
-            ))
+            crate::state::refuse(
+                crate::state::Refused::Input,
+                format!(
+                    "{check:?} is not a check to attest: give identity_source or console_sessions"
+                ),
+            )
         })?;
     let on = chrono::NaiveDate::parse_from_str(on.trim(), "%Y-%m-%d").map_err(|_| {
-        ServerFnError::new("Give the day you looked as YYYY-MM-DD. Nothing changed.")
+        crate::state::refuse(
+            crate::state::Refused::Input,
+            "Give the day you looked as YYYY-MM-DD. Nothing changed.",
+        )
     })?;
     if on > now.date_naive() {
-        return Err(ServerFnError::new(
+        return Err(crate::state::refuse(
+            crate::state::Refused::Input,
             "The day you looked is in the future. Nothing changed.",
         ));
     }

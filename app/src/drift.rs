@@ -164,9 +164,10 @@ pub async fn drift_page(kind: String, after: Option<i64>) -> Result<DriftFinding
     if let Some(k) = &kind
         && !domain::drift::KINDS.iter().any(|(tag, _)| tag == k)
     {
-        return Err(ServerFnError::new(format!(
-            "There is no drift kind {k:?}: pick one from the list."
-        )));
+        return Err(crate::state::refuse(
+            crate::state::Refused::Input,
+            format!("There is no drift kind {k:?}: pick one from the list."),
+        ));
     }
     let counts = state
         .store

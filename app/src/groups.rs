@@ -95,7 +95,8 @@ pub async fn list_groups(params: GroupParams) -> Result<GroupList, ServerFnError
     use crate::users::{descending, origin_of, yes_no};
     let state = app_state()?;
     if params.q.chars().count() > 200 {
-        return Err(ServerFnError::new(
+        return Err(crate::state::refuse(
+            crate::state::Refused::Input,
             "The search is longer than 200 characters: shorten it.",
         ));
     }
@@ -150,7 +151,7 @@ pub fn GroupsPage() -> impl IntoView {
         <form class="mb-4 flex flex-wrap items-end gap-3" method="get" action="/groups" role="search" on:submit=|ev| ev.prevent_default()>
             <label class="flex grow flex-col text-xs text-slate-500 dark:text-slate-400">
                 "Search"
-                <input type="search" name="q" class=INPUT data-testid="search" autocomplete="off" placeholder="q-developers…"
+                <input type="search" name="q" class=INPUT data-testid="search" data-shortcut="search" aria-keyshortcuts="/" autocomplete="off" placeholder="q-developers…"
                     value=p.q.clone() on:input={ let f = pick(|p| &mut p.q); move |ev| f(event_target_value(&ev)) }/>
             </label>
             <Choice label="Origin" testid="filter-origin" value=p.origin.clone() on_pick=pick(|p| &mut p.origin)
@@ -204,6 +205,9 @@ pub struct GroupView {
     /// Which page of members (from 1).
     pub page: u64,
     pub drift: Vec<crate::drift::DriftView>,
+    pub first_seen: Stamp,
+    /// What the latest refreshes changed about this group, newest first.
+    pub history: Vec<crate::timeline::Entry>,
 }
 
 /// One group's page, with the `page`th page of its members. Security admins and auditors.
@@ -225,8 +229,13 @@ pub async fn group_page(id: String, page: u64) -> Result<Option<GroupView>, Serv
     else {
         return Ok(None);
     };
+    let history = crate::timeline::read(&state.store, domain::timeline::ObjectKind::Group, &id)
+        .await
+        .map_err(|e| store_failed("Reading the group's history", e))?;
     let now = chrono::Utc::now();
     Ok(Some(GroupView {
+        first_seen: Stamp::of(d.group.first_seen, now),
+        history,
         external_id: d.group.external_id.clone(),
         idp: d.idp.clone(),
         members: d
@@ -313,6 +322,7 @@ fn GroupDetailView(g: GroupView) -> impl IntoView {
                     }.into_any()
                 }}
             </Card>
+            <crate::timeline::HistoryCard entries=g.history first_seen=g.first_seen/>
         </div>
         <div class="mt-6">
             <Card title="Members" subtitle="By user name.".to_string()>

@@ -102,7 +102,12 @@ pub async fn decide_held(id: String, confirm: bool) -> Result<String, ServerFnEr
     let state = app_state()?;
     let who = match crate::access::caller() {
         domain::access::Caller::Person { subject, .. } => subject,
-        domain::access::Caller::Anonymous => return Err(ServerFnError::new("sign in first")),
+        domain::access::Caller::Anonymous => {
+            return Err(crate::state::refuse(
+                crate::state::Refused::SignIn,
+                "sign in first",
+            ));
+        }
     };
     let done = if confirm {
         state.store.confirm_held(&id, chrono::Utc::now()).await
@@ -118,9 +123,9 @@ pub async fn decide_held(id: String, confirm: bool) -> Result<String, ServerFnEr
                 "Discarded: the current snapshot stays.".to_string()
             })
         }
-        Err(e @ (store::StoreError::NotHeld(_) | store::StoreError::HeldIsStale(_))) => {
-            Err(ServerFnError::new(e.to_string()))
-        }
+        Err(e @ (store::StoreError::NotHeld(_) | store::StoreError::HeldIsStale(_))) => Err(
+            crate::state::refuse(crate::state::Refused::Conflict, e.to_string()),
+        ),
         Err(e) => Err(crate::state::store_failed("Deciding the held refresh", e)),
     }
 }

@@ -21,9 +21,12 @@ pub mod me;
 pub mod overview;
 pub mod seats;
 pub mod sessions;
+pub mod shortcuts;
 #[cfg(feature = "ssr")]
 pub mod state;
 pub mod status;
+pub mod theme;
+pub mod timeline;
 pub mod ui;
 pub mod users;
 
@@ -37,7 +40,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     content_security_policy();
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang="en" class=theme::Theme::current().html_class()>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
@@ -103,17 +106,22 @@ pub fn App() -> impl IntoView {
         <Meta name="description" content="Tessera: the IdP → IAM Identity Center → Q Developer chain in one console"/>
         <Title formatter=|text| format!("{text} · Tessera")/>
         <Router>
+            <a href="#main" class="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-30 focus:rounded focus:bg-white focus:px-3 focus:py-2 dark:focus:bg-slate-900">"Skip to content"</a>
+            <shortcuts::Shortcuts/>
             <div class="flex min-h-screen flex-col">
                 <header class="border-b border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
                     <div class="mx-auto flex max-w-6xl items-center gap-3 px-6 py-4">
                         <span class="grid h-8 w-8 place-items-center rounded-md bg-indigo-600 font-bold text-white" aria-hidden="true">"T"</span>
                         <span class="text-lg font-semibold tracking-tight">"Tessera"</span>
                         <span class="hidden text-sm text-slate-500 sm:inline dark:text-slate-400">"Identity Center seats, end to end"</span>
-                        <UserMenu me/>
+                        <div class="ml-auto flex items-center gap-3">
+                            <theme::ThemeSwitch/>
+                            <UserMenu me/>
+                        </div>
                     </div>
                     <Nav/>
                 </header>
-                <main class="mx-auto w-full max-w-6xl flex-1 px-6 py-8" data-hydrated=move || hydrated.get().to_string()>
+                <main id="main" class="mx-auto w-full max-w-6xl flex-1 px-6 py-8" data-hydrated=move || hydrated.get().to_string()>
                     <Routes fallback=NotFound>
                         <Route path=path!("") view=Overview/>
                         <Route path=path!("/connection") view=connection::ConnectionPage/>

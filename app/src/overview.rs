@@ -113,11 +113,14 @@ pub async fn refresh_now(focused: bool) -> Result<(), ServerFnError> {
     crate::access::check("refresh_now")?;
     let state = crate::state::app_state()?;
     let Some(control) = state.refresh else {
-        return Err(ServerFnError::new(
+        return Err(crate::state::refuse(
+            crate::state::Refused::Conflict,
             "This deployment does not read Identity Center: set identity_center.enabled (see the README) and restart.",
         ));
     };
-    control.start(focused).map_err(ServerFnError::new)
+    control
+        .start(focused)
+        .map_err(|why| crate::state::refuse(crate::state::Refused::Conflict, why))
 }
 
 /// The running refresh's progress.

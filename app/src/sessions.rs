@@ -11,7 +11,12 @@ pub async fn end_all_sessions() -> Result<String, ServerFnError> {
     let state = crate::state::app_state()?;
     let who = match crate::access::caller() {
         domain::access::Caller::Person { subject, .. } => subject,
-        domain::access::Caller::Anonymous => return Err(ServerFnError::new("sign in first")),
+        domain::access::Caller::Anonymous => {
+            return Err(crate::state::refuse(
+                crate::state::Refused::SignIn,
+                "sign in first",
+            ));
+        }
     };
     let at = chrono::Utc::now();
     state.store.revoke_sessions(None, at).await.map_err(|e| {

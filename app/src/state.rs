@@ -78,6 +78,46 @@ pub fn app_state() -> Result<AppState, leptos::prelude::ServerFnError> {
     })
 }
 
+/// Why a server function refused a call, which decides the HTTP status it answers with (the
+/// one place refusals become statuses; a failure of the server itself stays a 500).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refused {
+    /// The input does not read (400).
+    Input,
+    /// Nobody is signed in (401).
+    SignIn,
+    /// The caller's role does not allow it (403).
+    Role,
+    /// It cannot be done in the current state: a refresh already running, a hold that no
+    /// longer fits, a part this deployment does not run (409).
+    Conflict,
+}
+
+impl Refused {
+    pub fn status(self) -> axum::http::StatusCode {
+        use axum::http::StatusCode;
+        match self {
+            Refused::Input => StatusCode::BAD_REQUEST,
+            Refused::SignIn => StatusCode::UNAUTHORIZED,
+            Refused::Role => StatusCode::FORBIDDEN,
+            Refused::Conflict => StatusCode::CONFLICT,
+        }
+    }
+}
+
+/// A refusal as a server function's answer: `message` (what went wrong and what to do) with
+/// the refusal's status. Only a call to the server function itself gets the status: a page
+/// whose render made the call (streamed, its status already sent) shows the message instead.
+pub fn refuse(why: Refused, message: impl Into<String>) -> leptos::prelude::ServerFnError {
+    use leptos::prelude::use_context;
+    let server_fn_call = use_context::<axum::http::request::Parts>()
+        .is_some_and(|p| p.uri.path().starts_with("/api/"));
+    if server_fn_call && let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(why.status());
+    }
+    leptos::prelude::ServerFnError::new(message.into())
+}
+
 /// A store failure as a server function's answer: logged, and worded for the person.
 pub fn store_failed(what: &str, err: store::StoreError) -> leptos::prelude::ServerFnError {
     tracing::warn!(error = %err, "{what} failed");

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
 
+use crate::timeline::HistoryCard;
 use crate::ui::{
     Badge, Card, Empty, ErrorNote, INPUT, LINK, Loading, Pager, Stamp, TABLE, TD, TH, Tone, When,
     query_string,
@@ -98,9 +99,10 @@ pub(crate) fn yes_no(name: &str, v: &str) -> Result<Option<bool>, ServerFnError>
         "" => Ok(None),
         "yes" => Ok(Some(true)),
         "no" => Ok(Some(false)),
-        other => Err(ServerFnError::new(format!(
-            "{name} must be yes or no, not {other:?}: remove it from the address"
-        ))),
+        other => Err(crate::state::refuse(
+            crate::state::Refused::Input,
+            format!("{name} must be yes or no, not {other:?}: remove it from the address"),
+        )),
     }
 }
 
@@ -110,9 +112,12 @@ pub(crate) fn origin_of(v: &str) -> Result<Option<store::OriginFilter>, ServerFn
         "" => Ok(None),
         "provisioned" => Ok(Some(store::OriginFilter::Provisioned)),
         "hand-made" => Ok(Some(store::OriginFilter::HandMade)),
-        other => Err(ServerFnError::new(format!(
-            "origin must be provisioned or hand-made, not {other:?}: remove it from the address"
-        ))),
+        other => Err(crate::state::refuse(
+            crate::state::Refused::Input,
+            format!(
+                "origin must be provisioned or hand-made, not {other:?}: remove it from the address"
+            ),
+        )),
     }
 }
 
@@ -121,9 +126,10 @@ pub(crate) fn descending(v: &str) -> Result<bool, ServerFnError> {
     match v {
         "" | "asc" => Ok(false),
         "desc" => Ok(true),
-        other => Err(ServerFnError::new(format!(
-            "dir must be asc or desc, not {other:?}: remove it from the address"
-        ))),
+        other => Err(crate::state::refuse(
+            crate::state::Refused::Input,
+            format!("dir must be asc or desc, not {other:?}: remove it from the address"),
+        )),
     }
 }
 
@@ -149,7 +155,8 @@ pub async fn list_users(params: UserParams) -> Result<UserList, ServerFnError> {
     use crate::state::{app_state, store_failed};
     let state = app_state()?;
     if params.q.chars().count() > 200 {
-        return Err(ServerFnError::new(
+        return Err(crate::state::refuse(
+            crate::state::Refused::Input,
             "The search is longer than 200 characters: shorten it.",
         ));
     }
@@ -159,9 +166,10 @@ pub async fn list_users(params: UserParams) -> Result<UserList, ServerFnError> {
         "email" => store::UserSort::Email,
         "first_seen" => store::UserSort::FirstSeen,
         other => {
-            return Err(ServerFnError::new(format!(
-                "sort must be user_name, display_name, email or first_seen, not {other:?}"
-            )));
+            return Err(crate::state::refuse(
+                crate::state::Refused::Input,
+                format!("sort must be user_name, display_name, email or first_seen, not {other:?}"),
+            ));
         }
     };
     let enabled = match params.status.as_str() {
@@ -169,9 +177,10 @@ pub async fn list_users(params: UserParams) -> Result<UserList, ServerFnError> {
         "enabled" => Some(true),
         "disabled" => Some(false),
         other => {
-            return Err(ServerFnError::new(format!(
-                "status must be enabled or disabled, not {other:?}"
-            )));
+            return Err(crate::state::refuse(
+                crate::state::Refused::Input,
+                format!("status must be enabled or disabled, not {other:?}"),
+            ));
         }
     };
     let query = store::UserQuery {
@@ -250,7 +259,7 @@ pub fn UsersPage() -> impl IntoView {
         <form class="mb-4 flex flex-wrap items-end gap-3" method="get" action="/users" role="search" on:submit=|ev| ev.prevent_default()>
             <label class="flex grow flex-col text-xs text-slate-500 dark:text-slate-400">
                 "Search"
-                <input type="search" name="q" class=INPUT data-testid="search" placeholder="ann, ann@example.com, Ann Lee…" autocomplete="off"
+                <input type="search" name="q" class=INPUT data-testid="search" data-shortcut="search" aria-keyshortcuts="/" placeholder="ann, ann@example.com, Ann Lee…" autocomplete="off"
                     value=p.q.clone() on:input={ let f = pick(|p| &mut p.q); move |ev| f(event_target_value(&ev)) }/>
             </label>
             <Choice label="Origin" testid="filter-origin" value=p.origin.clone() on_pick=pick(|p| &mut p.origin)
@@ -330,6 +339,8 @@ pub struct UserView {
     /// (through which group, or "assigned directly", since when)
     pub seat: Vec<(Option<(String, String)>, Stamp)>,
     pub drift: Vec<crate::drift::DriftView>,
+    /// What the latest refreshes changed about this user, newest first.
+    pub history: Vec<crate::timeline::Entry>,
 }
 
 /// One user's page. Security admins and auditors.
@@ -346,6 +357,9 @@ pub async fn user_page(id: String) -> Result<Option<UserView>, ServerFnError> {
     else {
         return Ok(None);
     };
+    let history = crate::timeline::read(&state.store, domain::timeline::ObjectKind::User, &id)
+        .await
+        .map_err(|e| store_failed("Reading the user's history", e))?;
     let now = chrono::Utc::now();
     let idp = d.idp.as_ref();
     let attr = |name: &str, ic: String, idp: Option<String>| Attribute {
@@ -410,6 +424,7 @@ pub async fn user_page(id: String) -> Result<Option<UserView>, ServerFnError> {
             .iter()
             .map(|f| crate::drift::DriftView::of(f, None, None))
             .collect(),
+        history,
     }))
 }
 
@@ -520,6 +535,7 @@ fn UserDetailView(u: UserView) -> impl IntoView {
                     }.into_any()
                 }}
             </Card>
+            <HistoryCard entries=u.history first_seen=u.first_seen/>
         </div>
     }
 }

@@ -11,6 +11,7 @@
 //!   groups, each once, with every path that gives the seat and since when.
 //! - [`drift`]: the IdP's provisioning scope against Identity Center — missing, orphaned,
 //!   mismatched, membership differences — with each object's origin.
+//! - [`timeline`]: one user's or group's history, each refresh's changes split by object.
 //! - [`fuse`]: the mass-deletion fuse that holds back a snapshot removing too much at once.
 //! - [`connection`]: the connection checklist (the seeds' setup steps) judged from evidence:
 //!   SAML agreement and certificate countdown, SCIM token age, provisioning, arrivals, seats.
@@ -24,3 +25,4 @@ pub mod drift;
 pub mod fuse;
 pub mod seats;
 pub mod snapshot;
+pub mod timeline;

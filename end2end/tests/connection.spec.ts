@@ -70,7 +70,7 @@ test("a bad metadata upload gets a clear error and changes nothing", async ({ pa
   await expect(form.getByTestId("metadata-xml")).toHaveValue(/DOCTYPE/);
   const answered = page.waitForResponse((r) => r.url().endsWith("/api/upload_metadata"));
   await form.getByTestId("metadata-upload").click();
-  expect((await answered).status()).toBe(500);
+  expect((await answered).status()).toBe(400);
   const error = form.getByTestId("metadata-error");
   await expect(error).toContainText("was not stored");
   await expect(error).toContainText("DTD");
@@ -88,7 +88,7 @@ test("a bad metadata upload gets a clear error and changes nothing", async ({ pa
   await expect(page.getByTestId("metadata-sp").getByTestId("current")).toHaveText(before ?? "");
   await expect(page.getByTestId("check-saml")).toHaveAttribute("data-status", "warn");
   // The refused uploads are the only failed requests.
-  expect(errors.filter((e) => !e.includes("/api/upload_metadata") && !e.includes("status of 500"))).toEqual([]);
+  expect(errors.filter((e) => !e.includes("/api/upload_metadata") && !e.includes("status of 400"))).toEqual([]);
 });
 
 test("auditors read the checklist and get no forms", async ({ page }) => {

@@ -152,3 +152,48 @@ test("people without the role neither see nor reach the console's pages", async 
   await expect(page.getByTestId("refresh-bar")).toBeVisible();
   await expect(page.getByTestId("refresh-now")).toHaveCount(0);
 });
+
+test("colours and keyboard: the dark choice is kept, shortcuts reach each section and the search", async ({ page }) => {
+  const errors = watchForErrors(page);
+  await signInHydrated(page, "auditor");
+  await waitForFirstRefresh(page);
+
+  // Dark, chosen in the header: kept across pages and reloads, and really dark.
+  const html = page.locator("html");
+  const background = () => page.locator("body").evaluate((b) => getComputedStyle(b).backgroundColor);
+  const systemBackground = await background(); // the headless browser prefers light
+  await page.getByTestId("theme").getByRole("button", { name: "Dark" }).click();
+  await expect(html).toHaveClass(/\bdark\b/);
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByTestId("theme").getByRole("button", { name: "Dark" })).toHaveAttribute("aria-pressed", "true");
+  expect(await background()).not.toEqual(systemBackground);
+  await page.goto("/history");
+  await expect(html).toHaveClass(/\bdark\b/);
+  // Light comes back to the page it was chosen on.
+  await expect(page.locator("main")).toHaveAttribute("data-hydrated", "true");
+  await page.getByTestId("theme").getByRole("button", { name: "Light" }).click();
+  await expect(page).toHaveURL(/\/history$/);
+  await expect(html).toHaveClass(/\blight\b/);
+  expect(await background()).toEqual(systemBackground);
+
+  // g then a letter goes to a section; / searches its list; ? lists the shortcuts.
+  await expect(page.locator("main")).toHaveAttribute("data-hydrated", "true");
+  await page.keyboard.press("g");
+  await page.keyboard.press("u");
+  await expect(page).toHaveURL(/\/users$/);
+  await expect(page.getByTestId("user-row").first()).toBeVisible();
+  await page.keyboard.press("/");
+  await expect(page.getByTestId("search")).toBeFocused();
+  await page.keyboard.type("g");
+  await expect(page).toHaveURL(/[?&]q=g/);
+  await page.getByTestId("search").blur();
+  await page.keyboard.press("?");
+  await expect(page.getByTestId("shortcuts")).toBeVisible();
+  await expect(page.getByTestId("shortcuts")).toContainText("Go to Groups");
+  await page.keyboard.press("Escape");
+  await expect(page.getByTestId("shortcuts")).toBeHidden();
+  await page.keyboard.press("g");
+  await page.keyboard.press("r");
+  await expect(page).toHaveURL(/\/groups$/);
+  expect(errors).toEqual([]);
+});

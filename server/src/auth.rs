@@ -316,7 +316,7 @@ fn page(status: StatusCode, title: &str, message: &str, link: (&str, &str)) -> R
 }
 
 /// Only a path on this site (never `//host` or a URL) is a place to return to.
-fn local_path(next: Option<&String>) -> String {
+pub(crate) fn local_path(next: Option<&String>) -> String {
     next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
         .cloned()
         .unwrap_or_else(|| "/".to_string())

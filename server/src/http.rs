@@ -52,9 +52,14 @@ pub fn router(state: AppState, security: Security) -> Router {
         .with_secure(security.sign_in.secure_cookies())
         .with_expiry(Expiry::OnInactivity(idle));
     let sign_in = security.sign_in;
+    let secure = sign_in.secure_cookies();
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route(
+            app::theme::PATH,
+            post(move |body: axum::body::Bytes| set_theme(secure, body)),
+        )
         .route(
             "/api/{*fn_name}",
             post(server_fn_handler).get(server_fn_handler),
@@ -81,6 +86,35 @@ pub fn router(state: AppState, security: Security) -> Router {
             crate::auth::security_headers,
         ))
         .layer(TraceLayer::new_for_http())
+}
+
+/// `POST /preferences/theme` (a form: `theme` system, light or dark, and `back`, the page it
+/// came from): keeps the choice in a cookie for a year and returns to `back` (a path of this
+/// site only). The guard has checked the form came from Tessera's own pages.
+async fn set_theme(secure: bool, body: axum::body::Bytes) -> Response {
+    use app::theme::{COOKIE, Theme};
+    let fields: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(&body).into_owned().collect();
+    let Some(theme) = fields.get("theme").and_then(|t| Theme::parse(t)) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "theme must be system, light or dark: use the switch in the page's header",
+        )
+            .into_response();
+    };
+    let back = crate::auth::local_path(fields.get("back"));
+    let cookie = format!(
+        "{COOKIE}={}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax{}",
+        theme.as_str(),
+        if secure { "; Secure" } else { "" }
+    );
+    let mut response = axum::response::Redirect::to(&back).into_response();
+    if let Ok(value) = axum::http::HeaderValue::from_str(&cookie) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::SET_COOKIE, value);
+    }
+    response
 }
 
 /// The process is up and serving HTTP.

@@ -298,9 +298,9 @@ macro_rules! insert_refresh {
     }};
 }
 
-/// Appends a history row: `json` holds the changes (none for the first refresh, which is the
-/// whole directory), `counts` the users added, removed and changed and the memberships added
-/// and removed.
+/// Appends a history row and evaluates to its `seq`: `json` holds the changes (none for the first
+/// refresh, which is the whole directory), `counts` the users added, removed and changed and the
+/// memberships added and removed.
 macro_rules! insert_history_row {
     ($tx:expr, $refresh_id:expr, $at:expr, $initial:expr, $json:expr, $counts:expr) => {{
         let counts: [usize; 5] = $counts;
@@ -324,15 +324,17 @@ macro_rules! insert_history_row {
         .bind(counts[4] as i64)
         .execute(&mut *$tx)
         .await?;
+        seq
     }};
 }
 
-/// Appends the history row of an applied refresh (not the first: [`Store::apply_initial`]).
+/// Appends the history row of an applied refresh (not the first: [`Store::apply_initial`]) and
+/// its split by object (`timeline.rs`).
 macro_rules! insert_history {
     ($tx:expr, $refresh_id:expr, $changes:expr, $at:expr) => {{
         let changes: &Changes = $changes;
         let json = serde_json::to_string(changes).map_err(|e| corrupt(e.to_string()))?;
-        insert_history_row!(
+        let seq = insert_history_row!(
             $tx,
             $refresh_id,
             $at,
@@ -346,6 +348,7 @@ macro_rules! insert_history {
                 changes.memberships_removed.len(),
             ]
         );
+        insert_object_changes!($tx, seq, $at, changes);
     }};
 }
 

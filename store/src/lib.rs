@@ -17,9 +17,6 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, Row, SqlitePool};
 
-#[cfg(feature = "testkit")]
-pub mod testkit;
-
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
 
@@ -33,8 +30,12 @@ macro_rules! on_pool {
     };
 }
 
+#[cfg(feature = "testkit")]
+pub mod testkit;
 #[macro_use]
 mod figures;
+#[macro_use]
+mod timeline;
 mod browse;
 mod connection;
 mod identity_center;
@@ -52,6 +53,7 @@ pub use identity_center::{Outcome, Refresh, RefreshKind};
 pub use idp_scope::{ScopeOutcome, ScopeRead, StoredDrift};
 pub use lists::{GroupQuery, GroupRow, OriginFilter, PageOf, UserQuery, UserRow, UserSort};
 pub use sessions::Sessions;
+pub use timeline::ObjectChange;
 
 /// Which database a [`Store`] is connected to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -233,6 +235,7 @@ impl Store {
             Pool::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
             Pool::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
         }
+        self.split_old_history().await?;
         let after = self.applied_migrations().await?;
         Ok(MigrationReport {
             applied_now: after.len().saturating_sub(before.len()),

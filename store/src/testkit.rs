@@ -9,7 +9,7 @@ use std::time::Duration;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions as _, Connection as _, Executor as _};
 
-use crate::{ConnectOptions, Store, StoreError};
+use crate::{ConnectOptions, Pool, Store, StoreError};
 
 /// Where PostgreSQL is looked for when `TESSERA_TEST_DATABASE_URL` is not set.
 pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -97,6 +97,15 @@ impl TestDb {
             url,
             cleanup: Cleanup::Postgres { admin_url, name },
         }))
+    }
+
+    /// Runs one statement on the test database as it is, behind the store's back (to stage
+    /// what an older version or a hand edit would have left); the rows it touched.
+    pub async fn execute(&self, sql: &str) -> Result<u64, StoreError> {
+        Ok(on_pool!(self.store, |pool| sqlx::query(sql)
+            .execute(pool)
+            .await?
+            .rows_affected()))
     }
 }
 

@@ -61,7 +61,11 @@ async fn the_checklist_shows_the_planted_problems_and_refuses_bad_input(db: &Tes
                 &form(&[("side", "sp"), ("xml", bad)]),
             )
             .await;
-        assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            answer.status,
+            StatusCode::BAD_REQUEST,
+            "refused input is the caller's to fix"
+        );
         assert!(
             answer.body.contains(reason) && answer.body.contains("Nothing changed"),
             "{}",

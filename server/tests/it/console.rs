@@ -13,6 +13,7 @@ use crate::harness::Harness;
 store::backend_tests!(
     refresh_now_fills_the_console_and_its_figures_match_the_organisation,
     bad_filters_are_refused_with_what_to_do,
+    a_user_and_a_group_page_show_what_each_refresh_changed,
 );
 
 fn json(body: &str) -> Value {
@@ -197,10 +198,91 @@ async fn bad_filters_are_refused_with_what_to_do(db: &TestDb) {
         ("/api/drift_page", "kind=gremlins", "There is no drift kind"),
     ] {
         let a = h.call_with(path, &auditor, args).await;
-        assert_eq!(a.status, StatusCode::INTERNAL_SERVER_ERROR, "{path} {args}");
+        assert_eq!(a.status, StatusCode::BAD_REQUEST, "{path} {args}");
         assert!(a.body.contains(says), "{path} {args}: {}", a.body);
     }
     let long = format!("params[q]={}", "a".repeat(201));
     let a = h.call_with("/api/list_users", &auditor, &long).await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
     assert!(a.body.contains("longer than 200"), "{}", a.body);
+}
+
+async fn a_user_and_a_group_page_show_what_each_refresh_changed(db: &TestDb) {
+    let h = Harness::start_refreshing(db).await;
+    let admin = h.sign_in("security-admin").await;
+    let auditor = h.sign_in("auditor").await;
+    refresh_now(&h, &admin).await;
+
+    // Someone renames a user and adds them to a group they were not in, as SCIM would.
+    let (user_id, old_name, group_id, group_name) = {
+        let mut d = h.sandbox.state().directory.write().unwrap();
+        let user = d.users().next().unwrap().clone();
+        let group = d
+            .groups()
+            .find(|g| !d.is_member(&g.group_id, &user.user_id))
+            .unwrap()
+            .clone();
+        let renamed = sandbox::directory::User {
+            display_name: "Renamed Person".into(),
+            ..user.clone()
+        };
+        d.replace_user(&user.user_id, renamed).unwrap();
+        let membership = d.object_id([9; 16]);
+        d.add_membership(&membership, &group.group_id, &user.user_id)
+            .unwrap();
+        (
+            user.user_id,
+            user.display_name,
+            group.group_id,
+            group.display_name,
+        )
+    };
+    let untouched = json(
+        &h.call_with("/api/user_page", &auditor, &format!("id={user_id}"))
+            .await
+            .body,
+    );
+    assert_eq!(
+        untouched["history"],
+        serde_json::json!([]),
+        "the first snapshot is not a change"
+    );
+    refresh_now(&h, &admin).await;
+
+    let user = json(
+        &h.call_with("/api/user_page", &auditor, &format!("id={user_id}"))
+            .await
+            .body,
+    );
+    let history = user["history"].as_array().unwrap();
+    assert_eq!(history.len(), 1, "{user}");
+    let lines = history[0]["lines"].as_array().unwrap();
+    assert_eq!(
+        lines[0]["text"],
+        format!("Display name changed from “{old_name}” to “Renamed Person”")
+    );
+    assert_eq!(lines[1]["text"], "Added to group ");
+    assert_eq!(lines[1]["group"], serde_json::json!([group_id, group_name]));
+    assert_eq!(history[0]["when"]["relative"], "just now");
+
+    let group = json(
+        &h.call_with(
+            "/api/group_page",
+            &auditor,
+            &format!("id={group_id}&page=1"),
+        )
+        .await
+        .body,
+    );
+    assert_eq!(
+        group["history"][0]["lines"][0]["text"], "1 member added",
+        "{group}"
+    );
+
+    // The page itself, rendered on the server.
+    let page = h.get(&format!("/users/{user_id}"), Some(&auditor)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Renamed Person"));
+    assert!(page.body.contains("data-testid=\"history\""));
+    assert!(page.body.contains(&format!("href=\"/groups/{group_id}\"")));
 }

@@ -35,6 +35,8 @@ pub struct Answer {
     pub status: StatusCode,
     pub location: Option<String>,
     pub cookie: Option<String>,
+    /// Every `Set-Cookie` header, whole (attributes included).
+    pub set_cookies: Vec<String>,
     pub body: String,
 }
 
@@ -181,11 +183,15 @@ impl Harness {
             .headers()
             .get(header::LOCATION)
             .map(|l| l.to_str().unwrap().to_string());
-        let cookie = response
+        let set_cookies: Vec<String> = response
             .headers()
             .get_all(header::SET_COOKIE)
             .iter()
-            .map(|c| c.to_str().unwrap().split(';').next().unwrap().to_string())
+            .map(|c| c.to_str().unwrap().to_string())
+            .collect();
+        let cookie = set_cookies
+            .iter()
+            .map(|c| c.split(';').next().unwrap().to_string())
             .find(|c| c.starts_with("tessera_session="));
         let body = tokio::time::timeout(
             std::time::Duration::from_secs(10),
@@ -199,6 +205,7 @@ impl Harness {
             status,
             location,
             cookie,
+            set_cookies,
             body: String::from_utf8_lossy(&body).into_owned(),
         }
     }

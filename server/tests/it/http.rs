@@ -36,6 +36,7 @@ store::backend_tests!(
     the_overview_is_rendered_with_live_figures,
     the_status_server_function_reads_the_store,
     an_unknown_page_is_a_404,
+    the_colour_choice_is_kept_and_every_page_is_rendered_in_it,
 );
 
 async fn health_answers_without_touching_the_database(db: &TestDb) {
@@ -109,4 +110,81 @@ async fn an_unknown_page_is_a_404(db: &TestDb) {
     let (status, html) = send(app_for(db).await, get("/no/such/page")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(html.contains("Page not found"));
+}
+
+async fn the_colour_choice_is_kept_and_every_page_is_rendered_in_it(db: &TestDb) {
+    let h = app_for(db).await;
+    let choose = |body: &'static str, origin: Option<&'static str>| {
+        let mut r = Request::post(app::theme::PATH)
+            .header("content-type", "application/x-www-form-urlencoded");
+        if let Some(o) = origin {
+            r = r.header("origin", o);
+        }
+        r.body(Body::from(body)).unwrap()
+    };
+    let chosen = h
+        .send(choose(
+            "theme=dark&back=%2Fusers%3Fseat%3Dyes",
+            Some(ORIGIN),
+        ))
+        .await;
+    assert_eq!(chosen.status, StatusCode::SEE_OTHER, "{}", chosen.body);
+    assert_eq!(
+        chosen.location.as_deref(),
+        Some("/users?seat=yes"),
+        "back where it was"
+    );
+    let cookie = chosen
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with("tessera_theme="))
+        .unwrap();
+    assert!(cookie.starts_with("tessera_theme=dark;"), "{cookie}");
+    for attribute in ["HttpOnly", "SameSite=Lax", "Max-Age=31536000", "Path=/"] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+
+    // Every page is rendered in that choice from its first byte, with the switch showing it;
+    // without the cookie, in the system's colours.
+    fn tag<'a>(html: &'a str, start: &str) -> &'a str {
+        let at = html
+            .find(start)
+            .unwrap_or_else(|| panic!("no {start} in the page"));
+        &html[at..at + html[at..].find('>').unwrap()]
+    }
+    let signed_in = h.sign_in("auditor").await;
+    let dark = h
+        .get("/users", Some(&format!("{signed_in}; tessera_theme=dark")))
+        .await;
+    assert_eq!(dark.status, StatusCode::OK);
+    assert!(
+        tag(&dark.body, "<html").contains(r#"class="dark""#),
+        "{}",
+        tag(&dark.body, "<html")
+    );
+    assert!(tag(&dark.body, r#"value="dark""#).contains(r#"aria-pressed="true""#));
+    assert!(tag(&dark.body, r#"value="system""#).contains(r#"aria-pressed="false""#));
+    assert!(tag(&dark.body, r#"name="back""#).contains(r#"value="/users""#));
+    let system = h.get("/users", Some(&signed_in)).await;
+    assert!(!tag(&system.body, "<html").contains("dark"));
+    assert!(tag(&system.body, r#"value="system""#).contains(r#"aria-pressed="true""#));
+
+    // Refused: an unknown choice (400), a return address off the site (sent home instead), a
+    // form from another site (the guard's 403).
+    let bad = h.send(choose("theme=purple&back=%2F", Some(ORIGIN))).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("system, light or dark"));
+    assert!(bad.set_cookies.is_empty());
+    let away = h
+        .send(choose(
+            "theme=light&back=%2F%2Fevil.example%2F",
+            Some(ORIGIN),
+        ))
+        .await;
+    assert_eq!(away.location.as_deref(), Some("/"));
+    let forged = h
+        .send(choose("theme=light&back=%2F", Some("https://evil.example")))
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(forged.set_cookies.is_empty());
 }
