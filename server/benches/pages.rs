@@ -171,7 +171,6 @@ async fn run(size: &str, site: &str) {
             .sessions()
             .await
             .unwrap_or_else(|e| fail("sessions", e)),
-        idle_timeout: std::time::Duration::from_secs(3600),
     };
     let app = server::http::router(state, security);
     tokio::spawn(async move {

@@ -30,6 +30,8 @@ use tower_sessions::Session;
 
 const PENDING: &str = "tessera.pending";
 const USER: &str = "tessera.user";
+/// When the session was last seen in use (moved forward at most every quarter idle timeout).
+const SEEN: &str = "tessera.seen";
 
 /// How this deployment signs people in.
 pub struct SignIn {
@@ -38,6 +40,8 @@ pub struct SignIn {
     /// `scheme://host[:port]` people reach Tessera at.
     origin: String,
     absolute_timeout: Duration,
+    /// A session not used for this long ends (its record and cookie expire).
+    idle_timeout: Duration,
     /// Sign-in attempts per client address; `None` when turned off.
     limit: Option<governor::DefaultKeyedRateLimiter<IpAddr>>,
     /// Where the client's address comes from behind a proxy; the peer's otherwise.
@@ -104,6 +108,7 @@ impl SignIn {
             mapping: auth.roles.clone(),
             origin: origin.to_string(),
             absolute_timeout: Duration::hours(auth.absolute_timeout_hours as i64),
+            idle_timeout: Duration::minutes(auth.idle_timeout_mins as i64),
             limit: std::num::NonZeroU32::new(auth.sign_in_per_minute)
                 .map(|n| governor::RateLimiter::keyed(governor::Quota::per_minute(n))),
             client_ip_header: axum::http::HeaderName::from_bytes(auth.client_ip_header.as_bytes())
@@ -134,6 +139,11 @@ impl SignIn {
 
     pub fn secure_cookies(&self) -> bool {
         self.origin.starts_with("https://")
+    }
+
+    /// How long an unused session lasts (`auth.idle_timeout_mins`).
+    pub fn idle_timeout(&self) -> Duration {
+        self.idle_timeout
     }
 }
 
@@ -275,9 +285,17 @@ async fn session_user(session: &Session, sign_in: &SignIn) -> Option<SessionUser
             true
         }
     };
-    if revoked || Utc::now() - user.signed_in_at > sign_in.absolute_timeout {
+    let now = Utc::now();
+    if revoked || now - user.signed_in_at > sign_in.absolute_timeout {
         let _ = session.flush().await;
         return None;
+    }
+    // tower-sessions saves only a changed session, and only a saved one gets its record's and
+    // cookie's expiry moved a whole idle timeout ahead: without this a session in use would
+    // end one idle timeout after sign-in. One write per session per quarter idle timeout.
+    let seen: Option<DateTime<Utc>> = session.get(SEEN).await.ok().flatten();
+    if seen.is_none_or(|at| now - at >= sign_in.idle_timeout / 4) {
+        let _ = session.insert(SEEN, now).await;
     }
     Some(user)
 }

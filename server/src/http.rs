@@ -24,8 +24,6 @@ use tower_http::trace::TraceLayer;
 pub struct Security {
     pub sign_in: Arc<crate::auth::SignIn>,
     pub sessions: store::Sessions,
-    /// A session ends after this long without a request.
-    pub idle_timeout: std::time::Duration,
 }
 
 /// The app's routes, generated once per process. Generating them renders the app with resource
@@ -44,7 +42,7 @@ pub fn router(state: AppState, security: Security) -> Router {
     let routes = routes();
     let context_state = state.clone();
     let shell_options = state.leptos_options.clone();
-    let idle = time::Duration::seconds(security.idle_timeout.as_secs() as i64);
+    let idle = time::Duration::seconds(security.sign_in.idle_timeout().num_seconds());
     let sessions = SessionManagerLayer::new(security.sessions)
         .with_name("tessera_session")
         .with_http_only(true)

@@ -289,7 +289,6 @@ pub async fn serve(
     let security = crate::http::Security {
         sign_in,
         sessions: store.sessions().await?,
-        idle_timeout: std::time::Duration::from_secs(config.auth.idle_timeout_mins * 60),
     };
     let app = crate::http::router(state, security);
     let listener = tokio::net::TcpListener::bind(config.server.listen)

@@ -18,6 +18,7 @@ store::backend_tests!(
     sign_in_attempts_are_limited_per_address,
     sign_out_everywhere_ends_every_session_of_that_person_only,
     an_admin_ends_every_session,
+    a_session_in_use_outlives_its_idle_timeout,
 );
 
 /// The personas and the roles the demo mapping gives them.
@@ -420,4 +421,27 @@ async fn an_admin_ends_every_session(db: &TestDb) {
             StatusCode::UNAUTHORIZED
         );
     }
+}
+
+/// The idle timeout counts from the last use, not from sign-in: a session used every 21 s with
+/// a one-minute idle timeout still answers 63 s after sign-in, and each use that moved its
+/// expiry sent the browser a fresh cookie.
+async fn a_session_in_use_outlives_its_idle_timeout(db: &TestDb) {
+    let h = Harness::start_with(db, |auth| auth.idle_timeout_mins = 1, false).await;
+    let cookie = h.sign_in("auditor").await;
+    let mut refreshed = 0;
+    for _ in 0..3 {
+        tokio::time::sleep(std::time::Duration::from_secs(21)).await;
+        let a = h.call("/api/whoami", Some(&cookie), Some(ORIGIN)).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        refreshed += usize::from(
+            a.set_cookies
+                .iter()
+                .any(|c| c.starts_with(&format!("{cookie};")) && c.contains("Max-Age=60")),
+        );
+    }
+    assert_eq!(
+        refreshed, 3,
+        "each use a quarter timeout after the last moved the expiry"
+    );
 }

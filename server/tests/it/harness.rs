@@ -155,7 +155,6 @@ impl Harness {
         let security = server::http::Security {
             sign_in,
             sessions: sessions.clone(),
-            idle_timeout: std::time::Duration::from_secs(3600),
         };
         Self {
             app: server::http::router(state, security),
