@@ -418,6 +418,30 @@ async fn groups_and_seats_are_listed_with_members(db: &TestDb) {
         "the second page holds the third member: {rest:?}"
     );
     assert!(!members.iter().any(|(n, _)| *n == rest[0]));
+    // Pages of one member: the first (and, with few users, more) are read by walking the users
+    // in name order, a whole page by sorting the members (`group_detail` picks by size); both
+    // give the same members in the same order.
+    let whole: Vec<String> = db
+        .store
+        .group_detail("g-q", 0, 50)
+        .await
+        .unwrap()
+        .unwrap()
+        .members
+        .into_iter()
+        .map(|(u, _)| u.id)
+        .collect();
+    let mut one_by_one = Vec::new();
+    for offset in 0..4 {
+        let page = db
+            .store
+            .group_detail("g-q", offset, 1)
+            .await
+            .unwrap()
+            .unwrap();
+        one_by_one.extend(page.members.into_iter().map(|(u, _)| u.id));
+    }
+    assert_eq!(one_by_one, whole);
     let kinds: Vec<_> = detail.drift.iter().map(|d| d.finding.kind()).collect();
     assert_eq!(kinds, ["extra_membership"]);
     assert_eq!(db.store.group_detail("g-gone", 0, 10).await.unwrap(), None);
