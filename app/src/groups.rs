@@ -33,7 +33,7 @@ impl GroupParams {
             assigned: get("assigned"),
             drift: get("drift"),
             dir: get("dir"),
-            page: get("page").parse().unwrap_or(1).max(1),
+            page: crate::ui::page_param(q),
         }
     }
 
@@ -259,12 +259,10 @@ pub fn GroupPage() -> impl IntoView {
     let query = use_query_map();
     let group = Resource::new(
         move || {
-            let page = query
-                .read()
-                .get("page")
-                .and_then(|p| p.parse::<u64>().ok())
-                .unwrap_or(1);
-            (params.read().get("id").unwrap_or_default(), page)
+            (
+                params.read().get("id").unwrap_or_default(),
+                crate::ui::page_param(&query.read()),
+            )
         },
         |(id, page)| group_page(id, page),
     );

@@ -102,14 +102,7 @@ pub async fn seats_page(page: u64) -> Result<SeatsView, ServerFnError> {
 #[component]
 pub fn SeatsPageView() -> impl IntoView {
     let query = use_query_map();
-    let page = Memo::new(move |_| {
-        query
-            .read()
-            .get("page")
-            .and_then(|p| p.parse::<u64>().ok())
-            .unwrap_or(1)
-            .max(1)
-    });
+    let page = Memo::new(move |_| crate::ui::page_param(&query.read()));
     let seats = Resource::new(move || page.get(), seats_page);
     view! {
         <leptos_meta::Title text="Seats"/>

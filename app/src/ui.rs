@@ -121,6 +121,15 @@ pub fn query_string(params: &[(&str, String)]) -> String {
 /// Rows per page in the lists.
 pub const PAGE_SIZE: u32 = 50;
 
+/// The page asked for in an address's `?page=` (from 1; missing or unreadable is the first).
+pub fn page_param(query: &leptos_router::params::ParamsMap) -> u64 {
+    query
+        .get("page")
+        .and_then(|p| p.parse::<u64>().ok())
+        .unwrap_or(1)
+        .max(1)
+}
+
 /// "1–50 of 1,234" with previous/next links; `href(page)` builds a page's address (pages
 /// count from 1).
 #[component]

@@ -44,7 +44,7 @@ impl UserParams {
             drift: get("drift"),
             sort: get("sort"),
             dir: get("dir"),
-            page: get("page").parse().unwrap_or(1).max(1),
+            page: crate::ui::page_param(q),
         }
     }
 

@@ -3,27 +3,14 @@
 //! counts in `figures`. Every write that changes what they are computed from recomputes them in
 //! its own transaction, so a reader sees them exactly as consistent as the tables themselves.
 
-/// The condition "user `u` holds a seat": assigned directly, or a member of an assigned group.
-macro_rules! holds_seat {
-    ($u:literal) => {
-        concat!(
-            "(EXISTS (SELECT 1 FROM ic_assignments a WHERE a.principal_kind = 'USER' AND a.principal_id = ",
-            $u,
-            ".id) OR EXISTS (SELECT 1 FROM ic_memberships m JOIN ic_assignments a ON a.principal_kind = 'GROUP' \
-             AND a.principal_id = m.group_id WHERE m.user_id = ",
-            $u,
-            ".id))"
-        )
-    };
-}
-
-/// After the snapshot changed: each user's seat, each group's member count, then the snapshot's
-/// counts.
+/// After the snapshot changed: each user's seat (held when assigned directly or a member of an
+/// assigned group; flipped only where that changed), each group's member count, then the
+/// snapshot's counts.
 pub(crate) const AFTER_SNAPSHOT: &[&str] = &[
-    concat!(
-        "UPDATE ic_users SET seat = NOT seat WHERE seat <> ",
-        holds_seat!("ic_users")
-    ),
+    "UPDATE ic_users SET seat = NOT seat WHERE seat <> \
+     (EXISTS (SELECT 1 FROM ic_assignments a WHERE a.principal_kind = 'USER' AND a.principal_id = ic_users.id) \
+     OR EXISTS (SELECT 1 FROM ic_memberships m JOIN ic_assignments a ON a.principal_kind = 'GROUP' \
+     AND a.principal_id = m.group_id WHERE m.user_id = ic_users.id))",
     "UPDATE ic_groups SET members = (SELECT COUNT(*) FROM ic_memberships m WHERE m.group_id = ic_groups.id) \
      WHERE members <> (SELECT COUNT(*) FROM ic_memberships m WHERE m.group_id = ic_groups.id)",
     "DELETE FROM figures WHERE name IN ('users', 'groups', 'memberships', 'seat_holders', \
