@@ -57,12 +57,12 @@ impl Theme {
     }
 
     /// The choice in a `Cookie` header's value, System when absent or unreadable.
+    #[cfg(feature = "ssr")]
     pub fn from_cookie_header(header: &str) -> Theme {
-        header
-            .split(';')
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| *name == COOKIE)
-            .and_then(|(_, value)| Theme::parse(value))
+        cookie::Cookie::split_parse(header)
+            .filter_map(Result::ok)
+            .find(|c| c.name() == COOKIE)
+            .and_then(|c| Theme::parse(c.value()))
             .unwrap_or(Theme::System)
     }
 
@@ -116,7 +116,7 @@ pub fn ThemeSwitch() -> impl IntoView {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "ssr"))]
 mod tests {
     use super::*;
 

@@ -101,13 +101,15 @@ async fn set_theme(secure: bool, body: axum::body::Bytes) -> Response {
             .into_response();
     };
     let back = crate::auth::local_path(fields.get("back"));
-    let cookie = format!(
-        "{COOKIE}={}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax{}",
-        theme.as_str(),
-        if secure { "; Secure" } else { "" }
-    );
+    let cookie = tower_sessions::cookie::Cookie::build((COOKIE, theme.as_str()))
+        .path("/")
+        .max_age(time::Duration::days(365))
+        .http_only(true)
+        .same_site(tower_sessions::cookie::SameSite::Lax)
+        .secure(secure)
+        .build();
     let mut response = axum::response::Redirect::to(&back).into_response();
-    if let Ok(value) = axum::http::HeaderValue::from_str(&cookie) {
+    if let Ok(value) = axum::http::HeaderValue::from_str(&cookie.to_string()) {
         response
             .headers_mut()
             .insert(axum::http::header::SET_COOKIE, value);
