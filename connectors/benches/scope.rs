@@ -1,23 +1,27 @@
-//! How close a read of Entra ID's provisioning scope comes to what Graph's quota allows:
-//! `cargo bench -p connectors --bench scope [demo|10k|large]` (or `cargo xtask bench scope`).
+//! How close a read of the IdP's provisioning scope comes to what its API quota allows:
+//! `cargo bench -p connectors --bench scope -- [demo|10k|large] [pingone]` (or
+//! `cargo xtask bench scope ...`); Entra ID unless `pingone` is given.
 //!
-//! The sandbox's tenant answers Graph at `graph_per_second` (429 with Retry-After beyond), each
-//! answer 100 ms late (Graph's own latency is of that order; on loopback concurrency would not
-//! matter). The
-//! lower bound is the calls the read needs (the service principal, its assignment pages, each
-//! assigned group's member pages at `$top=999`) divided by that quota; efficiency = lower bound /
-//! wall time. The same reader with one group at a time (a sequential script) runs for
-//! comparison. Every read is checked against the seed's scope.
+//! The sandbox's tenant answers Graph (or the PingOne Platform API) at its quota (429 with
+//! Retry-After beyond), each answer 100 ms late (the real services' latency is of that order; on
+//! loopback concurrency would not matter). The lower bound is the calls the read needs divided
+//! by that quota; efficiency = lower bound / wall time. Entra: the service principal, its
+//! assignment pages, each assigned group's member pages at `$top=999`. PingOne: the rules,
+//! stores and mappings, the population's user pages at `limit=200`, and for each of the rule's
+//! groups the group and its member pages at `limit=200`. The same reader with one group at a
+//! time (a sequential script) runs for comparison. Every read is checked against the seed's
+//! scope.
 
 use std::num::NonZeroU32;
 use std::time::Instant;
 
 use connectors::entra::{EntraReader, EntraSettings};
-use connectors::scope::IdpScopeSource;
+use connectors::pingone::{PingOneReader, PingOneSettings};
+use connectors::scope::{IdpReader, IdpScopeSource};
 use domain::drift::IdpScope;
-use sandbox::expect::{scope_of, sorted_scope};
+use sandbox::expect::{pingone_scope_of, scope_of};
 use sandbox::seed::{Organisation, SeedSpec};
-use sandbox::server::{RunningSandbox, SandboxConfig};
+use sandbox::server::{IdpKind, RunningSandbox, SandboxConfig};
 use tokio_util::sync::CancellationToken;
 
 fn fail(what: &str, e: impl std::fmt::Display) -> ! {
@@ -26,21 +30,40 @@ fn fail(what: &str, e: impl std::fmt::Display) -> ! {
 }
 
 async fn read(sandbox: &RunningSandbox, concurrency: usize) -> (IdpScope, f64) {
-    let entra = sandbox
-        .entra()
-        .unwrap_or_else(|| fail("sandbox", "no Entra"));
-    let settings = EntraSettings {
-        login_url: sandbox.login_base(),
-        graph_url: sandbox.graph_base(),
-        concurrency,
-        attempts: 20,
-        ..EntraSettings::new(
-            &entra.state.tenant_id(),
-            &entra.app.client_id,
-            &entra.app.client_secret,
+    let reader = if let Some(pingone) = sandbox.pingone() {
+        IdpReader::PingOne(
+            PingOneReader::new(PingOneSettings {
+                auth_url: sandbox.pingone_auth_base(),
+                api_url: sandbox.pingone_api_base(),
+                concurrency,
+                attempts: 20,
+                ..PingOneSettings::new(
+                    &pingone.state.environment_id(),
+                    &pingone.worker.client_id,
+                    &pingone.worker.client_secret,
+                )
+            })
+            .unwrap_or_else(|e| fail("reader", e)),
+        )
+    } else {
+        let entra = sandbox
+            .entra()
+            .unwrap_or_else(|| fail("sandbox", "no Entra"));
+        IdpReader::Entra(
+            EntraReader::new(EntraSettings {
+                login_url: sandbox.login_base(),
+                graph_url: sandbox.graph_base(),
+                concurrency,
+                attempts: 20,
+                ..EntraSettings::new(
+                    &entra.state.tenant_id(),
+                    &entra.app.client_id,
+                    &entra.app.client_secret,
+                )
+            })
+            .unwrap_or_else(|e| fail("reader", e)),
         )
     };
-    let reader = EntraReader::new(settings).unwrap_or_else(|e| fail("reader", e));
     let started = Instant::now();
     let scope = reader
         .read_scope(&CancellationToken::new())
@@ -49,31 +72,61 @@ async fn read(sandbox: &RunningSandbox, concurrency: usize) -> (IdpScope, f64) {
     (scope, started.elapsed().as_secs_f64())
 }
 
-async fn run(spec: SeedSpec, quota: u32, sequential: bool) {
+async fn run(spec: SeedSpec, quota: u32, sequential: bool, idp: IdpKind) {
     let org = Organisation::generate(&spec).unwrap_or_else(|e| fail("seed", e));
-    let expected = sorted_scope(scope_of(&org));
-    let members: usize = expected.groups.iter().map(|g| g.members.len()).sum();
-    let calls: usize = 1
-        + expected.groups.len().div_ceil(999)
-        + expected
-            .groups
-            .iter()
-            .map(|g| g.members.len().div_ceil(999).max(1))
-            .sum::<usize>();
-    let bound = calls as f64 / f64::from(quota);
+    let entra_scope = (idp == IdpKind::Entra).then(|| scope_of(&org).sorted());
+    let rate = NonZeroU32::new(quota).unwrap_or(NonZeroU32::MIN);
     let sandbox = RunningSandbox::start_organisation(
         org,
         SandboxConfig {
-            graph_per_second: NonZeroU32::new(quota).unwrap_or(NonZeroU32::MIN),
+            graph_per_second: rate,
+            pingone_per_second: rate,
+            idp,
             ..SandboxConfig::default()
         },
     )
     .await
     .unwrap_or_else(|e| fail("sandbox", e));
+    let (expected, calls) = match entra_scope {
+        Some(expected) => {
+            let calls = 1
+                + expected.groups.len().div_ceil(999)
+                + expected
+                    .groups
+                    .iter()
+                    .map(|g| g.members.len().div_ceil(999).max(1))
+                    .sum::<usize>();
+            (expected, calls)
+        }
+        None => {
+            let pingone = sandbox
+                .pingone()
+                .unwrap_or_else(|| fail("sandbox", "no PingOne"));
+            let expected = pingone_scope_of(
+                &pingone
+                    .state
+                    .environment()
+                    .unwrap_or_else(|e| fail("environment", format!("{e:?}"))),
+            )
+            .sorted();
+            let calls = 3
+                + expected.users.len().div_ceil(200).max(1)
+                + expected
+                    .groups
+                    .iter()
+                    .map(|g| 1 + g.members.len().div_ceil(200).max(1))
+                    .sum::<usize>();
+            (expected, calls)
+        }
+    };
+    let bound = calls as f64 / f64::from(quota);
     sandbox
         .faults()
         .set(
-            "graph",
+            match idp {
+                IdpKind::Entra => "graph",
+                IdpKind::PingOne => sandbox::pingone::FAULT_KEY,
+            },
             sandbox::faults::FaultPlan {
                 latency_ms: 100,
                 ..Default::default()
@@ -81,10 +134,12 @@ async fn run(spec: SeedSpec, quota: u32, sequential: bool) {
         )
         .unwrap_or_else(|e| fail("faults", e));
     println!(
-        "scope {:<6} {} users, {} groups, {members} memberships in scope; Graph quota {quota}/s; {calls} calls needed, lower bound {bound:.2} s",
+        "scope {:<6} {}: {} users, {} groups, {} memberships in scope; quota {quota}/s; {calls} calls needed, lower bound {bound:.2} s",
         spec.name,
+        idp.as_str(),
         expected.users.len(),
-        expected.groups.len()
+        expected.groups.len(),
+        expected.memberships()
     );
     let mut took = f64::MAX;
     for concurrency in [32, 16, 8] {
@@ -92,7 +147,7 @@ async fn run(spec: SeedSpec, quota: u32, sequential: bool) {
         println!(
             "  reader, {concurrency} groups at once: {t:.2} s, efficiency {:.3}, identical to seed: {}",
             bound / t,
-            sorted_scope(scope) == expected
+            scope.sorted() == expected
         );
         if concurrency == 16 {
             took = t;
@@ -103,7 +158,7 @@ async fn run(spec: SeedSpec, quota: u32, sequential: bool) {
         println!(
             "  one group at a time: {seq:.2} s = {:.1}x the default reader's (16 at once), identical: {}",
             seq / took,
-            sorted_scope(scope) == expected
+            scope.sorted() == expected
         );
     }
     sandbox.stop().await;
@@ -115,13 +170,28 @@ fn main() {
         .build()
         .unwrap_or_else(|e| fail("runtime", e));
     // `cargo bench` passes `--bench`; the size is the first other argument.
-    let which = std::env::args()
+    let args: Vec<String> = std::env::args()
         .skip(1)
-        .find(|a| !a.starts_with('-'))
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let which = args
+        .iter()
+        .find(|a| !["entra", "pingone"].contains(&a.as_str()))
+        .cloned()
         .unwrap_or_default();
+    let idp = if args.iter().any(|a| a == "pingone") {
+        IdpKind::PingOne
+    } else {
+        IdpKind::Entra
+    };
+    // PingOne's quota: the sandbox's default (100 requests/s per environment).
+    let (quota_10k, quota_large) = match idp {
+        IdpKind::Entra => (150, 150),
+        IdpKind::PingOne => (100, 100),
+    };
     runtime.block_on(async {
         if which.is_empty() || which == "demo" {
-            run(SeedSpec::demo(), 20, true).await;
+            run(SeedSpec::demo(), 20, true, idp).await;
         }
         if which.is_empty() || which == "10k" {
             let spec = SeedSpec {
@@ -132,10 +202,10 @@ fn main() {
                 memberships: 100_000,
                 domain: "fabrikam.example".into(),
             };
-            run(spec, 150, true).await;
+            run(spec, quota_10k, true, idp).await;
         }
         if which.is_empty() || which == "large" {
-            run(SeedSpec::large(), 150, false).await;
+            run(SeedSpec::large(), quota_large, false, idp).await;
         }
     });
 }

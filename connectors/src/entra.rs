@@ -8,7 +8,7 @@
 //! 429, 5xx and transport errors, honouring `Retry-After` ([`crate::rest`]). Pages follow
 //! `@odata.nextLink`. Only the base URLs differ for the sandbox.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
 use domain::connection::{IdpApp, Provisioning};
@@ -491,33 +491,38 @@ fn job(j: &Value) -> Provisioning {
 #[derive(Default)]
 struct ScopeUsers {
     users: Vec<ScopeUser>,
-    seen: HashSet<String>,
+    /// IdP id → position in `users`.
+    at: HashMap<String, u32>,
 }
 
 impl ScopeUsers {
-    /// Keeps a member's attributes the first time it is seen; its id, or `None` for members
-    /// that are not users (devices, contacts, nested groups: only users are provisioned).
-    fn add(&mut self, u: &Value) -> Option<String> {
+    /// Keeps a member's attributes the first time it is seen; its position among the scope's
+    /// users, or `None` for members that are not users (devices, contacts, nested groups: only
+    /// users are provisioned).
+    fn add(&mut self, u: &Value) -> Option<u32> {
         if u.get("@odata.type")
             .and_then(Value::as_str)
             .is_some_and(|t| t != "#microsoft.graph.user")
         {
             return None;
         }
-        let id = u.get("id")?.as_str()?.to_string();
-        if self.seen.insert(id.clone()) {
-            self.users.push(ScopeUser {
-                idp_id: id.clone(),
-                user_name: str_of(u, "userPrincipalName"),
-                display_name: Some(str_of(u, "displayName")),
-                email: u.get("mail").and_then(Value::as_str).map(str::to_string),
-                enabled: u
-                    .get("accountEnabled")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(true),
-            });
+        let id = u.get("id")?.as_str()?;
+        if let Some(&at) = self.at.get(id) {
+            return Some(at);
         }
-        Some(id)
+        let at = self.users.len() as u32;
+        self.at.insert(id.to_string(), at);
+        self.users.push(ScopeUser {
+            idp_id: id.to_string(),
+            user_name: str_of(u, "userPrincipalName"),
+            display_name: Some(str_of(u, "displayName")),
+            email: u.get("mail").and_then(Value::as_str).map(str::to_string),
+            enabled: u
+                .get("accountEnabled")
+                .and_then(Value::as_bool)
+                .unwrap_or(true),
+        });
+        Some(at)
     }
 }
 

@@ -10,7 +10,7 @@
 use std::collections::{HashMap, HashSet};
 
 use domain::connection::{IdpApp, Provisioning};
-use domain::drift::{IdpScope, ScopeGroup, ScopeUser};
+use domain::drift::{IdpScope, ScopeUser};
 use futures_util::{StreamExt, TryStreamExt, stream};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
@@ -153,6 +153,26 @@ impl Mappings {
     }
 }
 
+impl Mappings {
+    /// A user of the rule's populations with the attributes the rule sends; `None` for an
+    /// entry without an id.
+    fn user(&self, u: &Value) -> Option<ScopeUser> {
+        let id = str_of(u, "id");
+        if id.is_empty() {
+            return None;
+        }
+        Some(ScopeUser {
+            idp_id: id,
+            user_name: self.value(u, "userName").unwrap_or_default(),
+            display_name: self.value(u, "displayName"),
+            email: ["emails[type eq \"work\"].value", "emails", "email"]
+                .iter()
+                .find_map(|target| self.value(u, target)),
+            enabled: u.get("enabled").and_then(Value::as_bool).unwrap_or(true),
+        })
+    }
+}
+
 impl PingOneReader {
     pub fn new(settings: PingOneSettings) -> Result<Self, PingOneError> {
         let credentials = AppCredentials {
@@ -235,11 +255,28 @@ impl PingOneReader {
         needs: &'static str,
     ) -> Result<Vec<Value>, PingOneError> {
         let mut items = Vec::new();
+        self.pages(first, key, what, needs, |page| {
+            items.extend(page.iter().cloned())
+        })
+        .await?;
+        Ok(items)
+    }
+
+    /// Each page of a collection handed to `on_page` as it arrives, so a large collection is
+    /// reduced to what is needed of it page by page instead of held whole.
+    async fn pages(
+        &self,
+        first: String,
+        key: &str,
+        what: &str,
+        needs: &'static str,
+        mut on_page: impl FnMut(&[Value]),
+    ) -> Result<(), PingOneError> {
         let mut next = Some(first);
         while let Some(url) = next {
             let page = self.get(&url, what, needs).await?;
             match page.get("_embedded").and_then(|e| e.get(key)) {
-                Some(Value::Array(values)) => items.extend(values.iter().cloned()),
+                Some(Value::Array(values)) => on_page(values),
                 _ => {
                     return Err(PingOneError::Malformed(format!(
                         "{what}: a page without _embedded.{key}"
@@ -258,7 +295,7 @@ impl PingOneReader {
             }
             next = href;
         }
-        Ok(items)
+        Ok(())
     }
 
     /// The propagation rule that provisions Identity Center: the configured one, or the only
@@ -343,7 +380,9 @@ impl PingOneReader {
                 .append_pair("limit", "200")
                 .finish()
         };
-        // The populations' users and the groups' members are read side by side.
+        // The populations' users and the groups' members are read side by side, each page
+        // reduced as it arrives: users to their mapped attributes, members to their ids.
+        let mappings = &mappings;
         let populations = Self::ids(&rule, "populations");
         let users = stream::iter(populations)
             .map(|p| {
@@ -352,13 +391,16 @@ impl PingOneReader {
                     filter(format!("population.id eq \"{p}\""))
                 ));
                 async move {
-                    self.all(
+                    let mut users = Vec::new();
+                    self.pages(
                         url,
                         "users",
                         "the users of the rule's population",
                         READ_ROLE,
+                        |page| users.extend(page.iter().filter_map(|u| mappings.user(u))),
                     )
-                    .await
+                    .await?;
+                    Ok::<_, PingOneError>(users)
                 }
             })
             .buffer_unordered(concurrency)
@@ -375,55 +417,29 @@ impl PingOneReader {
                         .get(&group_url, "a group of the rule", READ_ROLE)
                         .await?;
                     let name = str_of(&group, "name");
-                    let members = self
-                        .all(
-                            members_url,
-                            "users",
-                            &format!("the members of group {name}"),
-                            READ_ROLE,
-                        )
-                        .await?;
+                    let mut members = Vec::new();
+                    self.pages(
+                        members_url,
+                        "users",
+                        &format!("the members of group {name}"),
+                        READ_ROLE,
+                        |page| members.extend(page.iter().map(|m| str_of(m, "id"))),
+                    )
+                    .await?;
                     Ok::<_, PingOneError>((g, name, members))
                 }
             })
             .buffer_unordered(concurrency)
             .try_collect::<Vec<_>>();
-        let (users, groups) = tokio::try_join!(users, groups)?;
+        let (mut users, groups) = tokio::try_join!(users, groups)?;
 
-        let mut scope_users = Vec::with_capacity(users.len());
-        let mut in_scope: HashSet<String> = HashSet::with_capacity(users.len());
-        for u in &users {
-            let id = str_of(u, "id");
-            if id.is_empty() || !in_scope.insert(id.clone()) {
-                continue;
-            }
-            scope_users.push(ScopeUser {
-                idp_id: id,
-                user_name: mappings.value(u, "userName").unwrap_or_default(),
-                display_name: mappings.value(u, "displayName"),
-                email: ["emails[type eq \"work\"].value", "emails", "email"]
-                    .iter()
-                    .find_map(|target| mappings.value(u, target)),
-                enabled: u.get("enabled").and_then(Value::as_bool).unwrap_or(true),
-            });
-        }
-        let scope_groups = groups
-            .into_iter()
-            .map(|(id, name, members)| ScopeGroup {
-                idp_id: id,
-                display_name: name,
-                // Members outside the rule's populations are not provisioned.
-                members: members
-                    .iter()
-                    .map(|m| str_of(m, "id"))
-                    .filter(|m| in_scope.contains(m))
-                    .collect(),
-            })
-            .collect();
-        Ok(IdpScope {
-            users: scope_users,
-            groups: scope_groups,
-        })
+        // A user in two of the rule's populations is one user.
+        let mut seen: HashSet<String> = HashSet::with_capacity(users.len());
+        users.retain(|u| seen.insert(u.idp_id.clone()));
+        drop(seen);
+        // Members outside the rule's populations are not provisioned: `from_member_ids`
+        // leaves them out.
+        Ok(IdpScope::from_member_ids(users, groups))
     }
 }
 

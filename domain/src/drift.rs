@@ -26,18 +26,94 @@ pub struct ScopeUser {
     pub enabled: bool,
 }
 
-/// A group in scope, with the ids of its members that are in scope.
+/// A group in scope, with its members that are in scope: positions into [`IdpScope::users`]
+/// (4 bytes each, so the million memberships of a large tenant take 4 MB rather than a million
+/// id strings).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScopeGroup {
     pub idp_id: String,
     pub display_name: String,
-    pub members: Vec<String>,
+    pub members: Vec<u32>,
 }
 
+/// The IdP's provisioning scope: its users, each once, and its groups, whose members are
+/// positions into `users`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IdpScope {
     pub users: Vec<ScopeUser>,
     pub groups: Vec<ScopeGroup>,
+}
+
+impl IdpScope {
+    /// A scope from groups whose members are named by IdP id (what a reader that meets members
+    /// before it has every user gets): `(id, display name, member ids)`. Members that are not
+    /// among `users` are left out, as provisioning leaves them out.
+    pub fn from_member_ids(
+        users: Vec<ScopeUser>,
+        groups: impl IntoIterator<Item = (String, String, Vec<String>)>,
+    ) -> Self {
+        let at: HashMap<&str, u32> = users
+            .iter()
+            .enumerate()
+            .map(|(i, u)| (u.idp_id.as_str(), i as u32))
+            .collect();
+        let groups = groups
+            .into_iter()
+            .map(|(idp_id, display_name, members)| ScopeGroup {
+                idp_id,
+                display_name,
+                members: members
+                    .iter()
+                    .filter_map(|m| at.get(m.as_str()).copied())
+                    .collect(),
+            })
+            .collect();
+        drop(at);
+        IdpScope { users, groups }
+    }
+
+    /// The members of `group` (a group of this scope).
+    pub fn members<'a>(&'a self, group: &'a ScopeGroup) -> impl Iterator<Item = &'a ScopeUser> {
+        group
+            .members
+            .iter()
+            .filter_map(|&m| self.users.get(m as usize))
+    }
+
+    /// How many memberships the scope holds.
+    pub fn memberships(&self) -> usize {
+        self.groups.iter().map(|g| g.members.len()).sum()
+    }
+
+    /// The same scope with users and groups sorted by IdP id and each group's members sorted,
+    /// so scopes read in any order compare equal.
+    pub fn sorted(mut self) -> Self {
+        let mut order: Vec<u32> = (0..self.users.len() as u32).collect();
+        order.sort_by(|&a, &b| {
+            self.users[a as usize]
+                .idp_id
+                .cmp(&self.users[b as usize].idp_id)
+        });
+        let mut new_at = vec![0u32; order.len()];
+        for (new, &old) in order.iter().enumerate() {
+            new_at[old as usize] = new as u32;
+        }
+        let mut users: Vec<Option<ScopeUser>> = self.users.into_iter().map(Some).collect();
+        self.users = order
+            .iter()
+            .filter_map(|&old| users[old as usize].take())
+            .collect();
+        self.groups.sort_by(|a, b| a.idp_id.cmp(&b.idp_id));
+        for g in &mut self.groups {
+            for m in &mut g.members {
+                if let Some(&n) = new_at.get(*m as usize) {
+                    *m = n;
+                }
+            }
+            g.members.sort_unstable();
+        }
+        self
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -250,15 +326,14 @@ pub fn drift(ic: &Snapshot, scope: &IdpScope) -> Vec<Drift> {
 
     // Users.
     let mut matched_users = vec![false; ic.users().len()];
-    // IdP user id → Identity Center user position, for membership comparison.
-    let mut user_match: HashMap<&str, u32> =
-        HashMap::with_capacity_and_hasher(scope.users.len(), Default::default());
+    // Scope user position → Identity Center user position, for membership comparison.
+    let mut user_match: Vec<Option<u32>> = vec![None; scope.users.len()];
     let mut mismatches = Vec::new();
-    for s in &scope.users {
+    for (at, s) in scope.users.iter().enumerate() {
         match ic_user_by_external.get(s.idp_id.as_str()) {
             Some(&u) => {
                 matched_users[u as usize] = true;
-                user_match.insert(s.idp_id.as_str(), u);
+                user_match[at] = Some(u);
                 let user = &ic.users()[u as usize];
                 compare(
                     &mut mismatches,
@@ -380,7 +455,7 @@ pub fn drift(ic: &Snapshot, scope: &IdpScope) -> Vec<Drift> {
         expected.extend(
             g.members
                 .iter()
-                .filter_map(|m| user_match.get(m.as_str()).copied()),
+                .filter_map(|&m| user_match.get(m as usize).copied().flatten()),
         );
         expected.sort_unstable();
         expected.dedup();
@@ -474,10 +549,64 @@ mod tests {
             groups: vec![ScopeGroup {
                 idp_id: "idp-g1".into(),
                 display_name: "devs".into(),
-                members: vec!["idp-u1".into(), "idp-u2".into()],
+                members: vec![0, 1],
             }],
         };
         assert_eq!(drift(&ic, &scope), []);
+    }
+
+    #[test]
+    fn a_scope_built_from_member_ids_keeps_only_its_users_and_sorts_as_a_set() {
+        let users = vec![scope_user("u2", "bob"), scope_user("u1", "ann")];
+        let scope = IdpScope::from_member_ids(
+            users,
+            [
+                (
+                    "idp-g2".to_string(),
+                    "ops".to_string(),
+                    vec!["idp-u1".to_string(), "idp-x9".to_string()],
+                ),
+                (
+                    "idp-g1".to_string(),
+                    "devs".to_string(),
+                    vec!["idp-u1".to_string(), "idp-u2".to_string()],
+                ),
+            ],
+        );
+        // A member outside the users (not provisioned) is left out.
+        assert_eq!(scope.groups[0].members, [1]);
+        assert_eq!(scope.memberships(), 3);
+        let names = |s: &IdpScope, g: usize| -> Vec<String> {
+            s.members(&s.groups[g])
+                .map(|u| u.user_name.clone())
+                .collect()
+        };
+        assert_eq!(names(&scope, 1), ["ann", "bob"]);
+        // Sorted: users and groups by id, members still the same users.
+        let sorted = scope.clone().sorted();
+        assert_eq!(sorted.users[0].idp_id, "idp-u1");
+        assert_eq!(sorted.groups[0].idp_id, "idp-g1");
+        assert_eq!(sorted.groups[0].members, [0, 1]);
+        assert_eq!(names(&sorted, 1), ["ann"]);
+        // The same scope read in another order compares equal once sorted.
+        let other = IdpScope::from_member_ids(
+            vec![scope_user("u1", "ann"), scope_user("u2", "bob")],
+            [
+                (
+                    "idp-g1".to_string(),
+                    "devs".to_string(),
+                    vec!["idp-u2".to_string(), "idp-u1".to_string()],
+                ),
+                (
+                    "idp-g2".to_string(),
+                    "ops".to_string(),
+                    vec!["idp-u1".to_string()],
+                ),
+            ],
+        );
+        assert_ne!(other, scope);
+        assert_eq!(other.sorted(), sorted);
+        assert_eq!(drift(&Snapshot::default(), &sorted).len(), 4);
     }
 
     #[test]
@@ -538,7 +667,7 @@ mod tests {
             groups: vec![ScopeGroup {
                 idp_id: "idp-g1".into(),
                 display_name: "developers".into(),
-                members: vec!["idp-u1".into(), "idp-u2".into()],
+                members: vec![0, 1],
             }],
         };
         let found = drift(&ic, &scope);

@@ -62,6 +62,15 @@ pub fn assignments_of(instance: &Instance) -> Vec<Assignment> {
 
 /// The IdP's provisioning scope: every person still in the IdP and every group.
 pub fn scope_of(org: &Organisation) -> IdpScope {
+    // A person's position among the scope's users (deleted people are not in scope).
+    let at: std::collections::HashMap<usize, u32> = org
+        .people
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| !p.deleted)
+        .enumerate()
+        .map(|(i, (person, _))| (person, i as u32))
+        .collect();
     IdpScope {
         users: org
             .people
@@ -84,7 +93,7 @@ pub fn scope_of(org: &Organisation) -> IdpScope {
                 members: g
                     .members
                     .iter()
-                    .map(|&m| org.people[m].idp_id.clone())
+                    .filter_map(|&m| at.get(&m).copied())
                     .collect(),
             })
             .collect(),
@@ -95,9 +104,8 @@ pub fn scope_of(org: &Organisation) -> IdpScope {
 /// populations' users with the mapped attributes, its groups with their in-scope members).
 pub fn pingone_scope_of(env: &crate::pingone::environment::Environment) -> IdpScope {
     let plan = env.plan();
-    IdpScope {
-        users: plan
-            .users
+    IdpScope::from_member_ids(
+        plan.users
             .into_iter()
             .map(|(idp_id, a)| ScopeUser {
                 idp_id,
@@ -107,25 +115,6 @@ pub fn pingone_scope_of(env: &crate::pingone::environment::Environment) -> IdpSc
                 enabled: a.active,
             })
             .collect(),
-        groups: plan
-            .groups
-            .into_iter()
-            .map(|(idp_id, display_name, members)| ScopeGroup {
-                idp_id,
-                display_name,
-                members,
-            })
-            .collect(),
-    }
-}
-
-/// `scope` with users and groups sorted by id and each group's members sorted, so scopes read
-/// in any order compare as sets.
-pub fn sorted_scope(mut scope: IdpScope) -> IdpScope {
-    scope.users.sort_by(|a, b| a.idp_id.cmp(&b.idp_id));
-    scope.groups.sort_by(|a, b| a.idp_id.cmp(&b.idp_id));
-    for g in &mut scope.groups {
-        g.members.sort();
-    }
-    scope
+        plan.groups,
+    )
 }

@@ -1,7 +1,8 @@
-//! Memory and time of a full refresh into SQLite — Identity Center and the IdP's (Entra's)
-//! provisioning scope read together, drift computed and kept — measured in the server's
-//! process only:
-//! `cargo bench -p server --bench refresh [demo|large]` (or `cargo xtask bench refresh`).
+//! Memory and time of a full refresh — Identity Center and the IdP's provisioning scope read
+//! together, drift computed and kept — measured in the server's process only:
+//! `cargo bench -p server --bench refresh -- [demo|large] [postgres] [pingone]` (or
+//! `cargo xtask bench refresh ...`). SQLite and Entra ID unless `postgres` (a fresh database on
+//! the server `TESSERA_TEST_DATABASE_URL` names, by default the local one) or `pingone` is given.
 //!
 //! The sandbox runs in a child process (this same binary, re-run with
 //! `TESSERA_BENCH_SANDBOX_CHILD` set), so the peak resident memory reported (VmHWM) is the
@@ -16,13 +17,15 @@ use std::time::Instant;
 use chrono::Utc;
 use connectors::entra::{EntraReader, EntraSettings};
 use connectors::identity_center::{Reader, Settings};
+use connectors::pingone::{PingOneReader, PingOneSettings};
 use connectors::scope::IdpReader;
 use domain::fuse::FuseLimit;
 use sandbox::aws::limits::Limits;
 use sandbox::aws::sigv4::StaticCredentials;
 use sandbox::seed::{Organisation, SeedSpec};
-use sandbox::server::{RunningSandbox, SandboxConfig};
+use sandbox::server::{IdpKind, RunningSandbox, SandboxConfig};
 use server::refresh::Refresher;
+use store::testkit::TestDb;
 
 const CHILD: &str = "TESSERA_BENCH_SANDBOX_CHILD";
 const QUOTA: u32 = 400;
@@ -45,7 +48,7 @@ fn peak_rss_mb() -> f64 {
 }
 
 /// The child: serve the seeded organisation, print the endpoint, stop when stdin closes.
-fn sandbox_child(size: &str, runtime: &tokio::runtime::Runtime) {
+fn sandbox_child(size: &str, idp: IdpKind, runtime: &tokio::runtime::Runtime) {
     let spec = SeedSpec::named(size).unwrap_or_else(|| fail("size", size));
     let org = Organisation::generate(&spec).unwrap_or_else(|e| fail("seed", e));
     let quota = NonZeroU32::new(QUOTA).unwrap_or(NonZeroU32::MIN);
@@ -59,22 +62,42 @@ fn sandbox_child(size: &str, runtime: &tokio::runtime::Runtime) {
                     ..Limits::default()
                 },
                 graph_per_second: NonZeroU32::new(QUOTA * 10).unwrap_or(NonZeroU32::MIN),
+                pingone_per_second: NonZeroU32::new(QUOTA * 10).unwrap_or(NonZeroU32::MIN),
+                idp,
                 ..SandboxConfig::default()
             },
         )
         .await
         .unwrap_or_else(|e| fail("sandbox", e));
-        let entra = sandbox
-            .entra()
-            .unwrap_or_else(|| fail("sandbox", "no Entra"));
-        println!(
-            "ENTRA {} {} {} {} {}",
-            entra.state.tenant_id(),
-            entra.app.client_id,
-            entra.app.client_secret,
-            sandbox.login_base(),
-            sandbox.graph_base()
-        );
+        // The IdP's tenant (or environment), its app's client id and secret, its two bases.
+        match idp {
+            IdpKind::Entra => {
+                let entra = sandbox
+                    .entra()
+                    .unwrap_or_else(|| fail("sandbox", "no Entra"));
+                println!(
+                    "IDP {} {} {} {} {}",
+                    entra.state.tenant_id(),
+                    entra.app.client_id,
+                    entra.app.client_secret,
+                    sandbox.login_base(),
+                    sandbox.graph_base()
+                );
+            }
+            IdpKind::PingOne => {
+                let pingone = sandbox
+                    .pingone()
+                    .unwrap_or_else(|| fail("sandbox", "no PingOne"));
+                println!(
+                    "IDP {} {} {} {} {}",
+                    pingone.state.environment_id(),
+                    pingone.worker.client_id,
+                    pingone.worker.client_secret,
+                    sandbox.pingone_auth_base(),
+                    sandbox.pingone_api_base()
+                );
+            }
+        }
         println!("ENDPOINT {}", sandbox.aws_endpoint());
         let _ = tokio::task::spawn_blocking(|| {
             let mut line = String::new();
@@ -96,16 +119,29 @@ fn main() {
         .enable_all()
         .build()
         .unwrap_or_else(|e| fail("runtime", e));
+    // `cargo bench` passes `--bench`; the other arguments are words.
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let has = |word: &str| args.iter().any(|a| a == word);
+    let idp = if has("pingone") {
+        IdpKind::PingOne
+    } else {
+        IdpKind::Entra
+    };
     if let Ok(size) = std::env::var(CHILD) {
-        sandbox_child(&size, &runtime);
+        sandbox_child(&size, idp, &runtime);
         return;
     }
-    let size = std::env::args()
-        .skip(1)
-        .find(|a| !a.starts_with('-'))
+    let size = args
+        .iter()
+        .find(|a| !["postgres", "pingone", "entra", "sqlite"].contains(&a.as_str()))
+        .cloned()
         .unwrap_or_else(|| "large".into());
     let exe = std::env::current_exe().unwrap_or_else(|e| fail("current_exe", e));
     let mut child = Command::new(exe)
+        .args(&args)
         .env(CHILD, &size)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -116,32 +152,51 @@ fn main() {
         .take()
         .map(|out| BufReader::new(out).lines().map_while(Result::ok))
         .unwrap_or_else(|| fail("child", "no output"));
-    let entra: Vec<String> = lines
-        .find_map(|l| l.strip_prefix("ENTRA ").map(str::to_string))
-        .unwrap_or_else(|| fail("child", "no Entra tenant"))
+    let line: Vec<String> = lines
+        .find_map(|l| l.strip_prefix("IDP ").map(str::to_string))
+        .unwrap_or_else(|| fail("child", "no IdP"))
         .split(' ')
         .map(str::to_string)
         .collect();
-    let [tenant, client_id, client_secret, login_url, graph_url] = entra.as_slice() else {
-        fail("child", "a malformed Entra line")
+    let [tenant, client_id, client_secret, auth_url, api_url] = line.as_slice() else {
+        fail("child", "a malformed IdP line")
     };
     let endpoint = lines
         .find_map(|l| l.strip_prefix("ENDPOINT ").map(str::to_string))
         .unwrap_or_else(|| fail("child", "no endpoint"));
-    let idp = EntraReader::new(EntraSettings {
-        login_url: login_url.clone(),
-        graph_url: graph_url.clone(),
-        ..EntraSettings::new(tenant, client_id, client_secret)
-    })
-    .unwrap_or_else(|e| fail("Entra reader", e));
-    let dir = std::env::temp_dir().join(format!("tessera-bench-{}", std::process::id()));
-    let _ = std::fs::create_dir_all(&dir);
-    let url = format!("sqlite://{}/bench.db", dir.display());
+    let idp_reader = match idp {
+        IdpKind::Entra => IdpReader::Entra(
+            EntraReader::new(EntraSettings {
+                login_url: auth_url.clone(),
+                graph_url: api_url.clone(),
+                ..EntraSettings::new(tenant, client_id, client_secret)
+            })
+            .unwrap_or_else(|e| fail("Entra reader", e)),
+        ),
+        IdpKind::PingOne => IdpReader::PingOne(
+            PingOneReader::new(PingOneSettings {
+                auth_url: auth_url.clone(),
+                api_url: api_url.clone(),
+                ..PingOneSettings::new(tenant, client_id, client_secret)
+            })
+            .unwrap_or_else(|e| fail("PingOne reader", e)),
+        ),
+    };
     runtime.block_on(async {
-        let store = store::Store::connect(&url, &store::ConnectOptions::default())
-            .await
-            .unwrap_or_else(|e| fail("store", e));
-        store.migrate().await.unwrap_or_else(|e| fail("migrate", e));
+        let db = if has("postgres") {
+            TestDb::postgres()
+                .await
+                .unwrap_or_else(|e| fail("store", e))
+                .unwrap_or_else(|| fail("store", "no PostgreSQL server answers"))
+        } else {
+            TestDb::sqlite().await.unwrap_or_else(|e| fail("store", e))
+        };
+        let store = db.store.clone();
+        println!(
+            "database: {}, IdP: {}",
+            if has("postgres") { "PostgreSQL" } else { "SQLite" },
+            idp_reader.idp()
+        );
         let creds = StaticCredentials::default();
         let reader = Reader::connect(Settings {
             endpoint_url: Some(endpoint),
@@ -154,7 +209,7 @@ fn main() {
         // What `tessera serve` runs with `[idp]` set: Identity Center and the IdP's scope read
         // together, drift computed and kept.
         let refresher = Refresher::new(store.clone(), reader, FuseLimit::default())
-            .with_idp(IdpReader::Entra(idp));
+            .with_idp(idp_reader);
         let baseline = peak_rss_mb();
         for label in ["first (whole directory written)", "second (unchanged)"] {
             let started = Instant::now();
@@ -184,8 +239,8 @@ fn main() {
             );
         }
         store.close().await;
+        drop(db);
     });
     drop(child.stdin.take());
     let _ = child.wait();
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -337,7 +337,7 @@ impl<S: IdentityCenterSource + Sync> Refresher<S> {
                 read.outcome = ScopeOutcome::Read;
                 read.users = scope.users.len() as u64;
                 read.groups = scope.groups.len() as u64;
-                read.memberships = scope.groups.iter().map(|g| g.members.len() as u64).sum();
+                read.memberships = scope.memberships() as u64;
                 let basis = match basis {
                     Some(b) => Some(b),
                     None if self.store.current_taken_at().await?.is_some() => {

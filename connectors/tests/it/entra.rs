@@ -4,7 +4,7 @@
 
 use connectors::entra::{EntraError, EntraReader, EntraSettings};
 use connectors::scope::IdpScopeSource;
-use sandbox::expect::{scope_of, sorted_scope};
+use sandbox::expect::scope_of;
 use sandbox::faults::{FaultKind, FaultPlan};
 use sandbox::seed::{Organisation, SeedSpec};
 use sandbox::server::{RunningSandbox, SandboxConfig};
@@ -47,7 +47,7 @@ async fn the_scope_is_what_the_tenant_assigns() {
         .read_scope(&CancellationToken::new())
         .await
         .unwrap();
-    assert_eq!(sorted_scope(scope.clone()), sorted_scope(scope_of(&f.org)));
+    assert_eq!(scope.clone().sorted(), scope_of(&f.org).sorted());
     // The planted person Identity Center refuses is in scope (so drift reports them missing).
     let missing = &f.org.planted.unprovisionable_people[0];
     assert!(scope.users.iter().any(|u| &u.idp_id == missing));
@@ -72,11 +72,7 @@ async fn throttling_and_server_errors_are_retried_to_the_same_scope() {
             .read_scope(&CancellationToken::new())
             .await
             .unwrap();
-        assert_eq!(
-            sorted_scope(scope),
-            sorted_scope(scope_of(&f.org)),
-            "{error:?}"
-        );
+        assert_eq!(scope.sorted(), scope_of(&f.org).sorted(), "{error:?}");
     }
 }
 

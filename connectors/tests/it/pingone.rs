@@ -6,7 +6,7 @@
 
 use connectors::pingone::{PingOneError, PingOneReader, PingOneSettings};
 use connectors::scope::IdpScopeSource;
-use sandbox::expect::{pingone_scope_of, sorted_scope};
+use sandbox::expect::pingone_scope_of;
 use sandbox::faults::{FaultKind, FaultPlan};
 use sandbox::seed::{Organisation, SeedSpec};
 use sandbox::server::{IdpKind, RunningSandbox, SandboxConfig};
@@ -44,9 +44,7 @@ fn reader(s: &RunningSandbox) -> PingOneReader {
 }
 
 fn expected(s: &RunningSandbox) -> domain::drift::IdpScope {
-    sorted_scope(pingone_scope_of(
-        &s.pingone().unwrap().state.environment().unwrap(),
-    ))
+    pingone_scope_of(&s.pingone().unwrap().state.environment().unwrap()).sorted()
 }
 
 #[tokio::test]
@@ -58,7 +56,7 @@ async fn the_scope_is_what_the_propagation_rule_sends() {
         .unwrap();
     let expected = expected(&s);
     assert!(expected.users.len() > 250 && expected.groups.len() > 20);
-    assert_eq!(sorted_scope(scope.clone()), expected);
+    assert_eq!(scope.clone().sorted(), expected);
     // The demo's rule lacks the seeds' Username → displayName mapping: no display name is sent,
     // so none is compared; user names and emails come through their mappings.
     assert!(scope.users.iter().all(|u| u.display_name.is_none()));
@@ -88,7 +86,7 @@ async fn throttling_and_server_errors_are_retried_to_the_same_scope() {
             .read_scope(&CancellationToken::new())
             .await
             .unwrap();
-        assert_eq!(sorted_scope(scope), expected(&s), "{error:?}");
+        assert_eq!(scope.sorted(), expected(&s), "{error:?}");
     }
 }
 
