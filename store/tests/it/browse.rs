@@ -97,7 +97,8 @@ fn scope() -> IdpScope {
         groups: vec![ScopeGroup {
             idp_id: "idp-g-q".into(),
             display_name: "q-developers".into(),
-            members: vec!["idp-u-ann".into(), "idp-u-bob".into(), "idp-u-eve".into()],
+            // ann, bob, eve (positions among the users above)
+            members: vec![0, 1, 3],
         }],
     }
 }
