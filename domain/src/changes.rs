@@ -1,11 +1,10 @@
 //! What changed between two snapshots. History is kept as a first snapshot followed by changes,
 //! so a snapshot at any time T is the first one with every change up to T applied.
 
-use std::cmp::Ordering;
-
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
-use crate::snapshot::{Assignment, Group, Snapshot, SnapshotError, User};
+use crate::snapshot::{Assignment, Group, Sizes, Snapshot, SnapshotError, User};
 
 /// A user or group whose attributes changed: both versions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,113 +109,169 @@ impl Changes {
     }
 }
 
-/// Walks two sorted lists side by side: `only_before`, `only_after`, and `both` for equal keys.
-fn merge<'a, T, K: Ord>(
-    before: &'a [T],
-    after: &'a [T],
-    key: impl Fn(&'a T) -> K,
-    mut only_before: impl FnMut(&'a T),
-    mut only_after: impl FnMut(&'a T),
-    mut both: impl FnMut(&'a T, &'a T),
-) {
-    let (mut i, mut j) = (0, 0);
-    while i < before.len() || j < after.len() {
-        let order = match (before.get(i), after.get(j)) {
-            (Some(b), Some(a)) => key(b).cmp(&key(a)),
-            (Some(_), None) => Ordering::Less,
-            (None, _) => Ordering::Greater,
-        };
-        match order {
-            Ordering::Less => {
-                only_before(&before[i]);
-                i += 1;
-            }
-            Ordering::Greater => {
-                only_after(&after[j]);
-                j += 1;
-            }
-            Ordering::Equal => {
-                both(&before[i], &after[j]);
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-}
-
 /// The changes that turn `before` into `after`.
 pub fn diff(before: &Snapshot, after: &Snapshot) -> Changes {
-    let mut c = Changes::default();
-    merge(
-        before.users(),
-        after.users(),
-        |u| u.id.as_str(),
-        |u| c.users_removed.push(u.clone()),
-        |u| c.users_added.push(u.clone()),
-        |b, a| {
-            if b != a {
-                c.users_changed.push(Changed {
-                    before: b.clone(),
-                    after: a.clone(),
-                });
-            }
-        },
-    );
-    merge(
-        before.groups(),
-        after.groups(),
-        |g| g.id.as_str(),
-        |g| c.groups_removed.push(g.clone()),
-        |g| c.groups_added.push(g.clone()),
-        |b, a| {
-            if b != a {
-                c.groups_changed.push(Changed {
-                    before: b.clone(),
-                    after: a.clone(),
-                });
-            }
-        },
-    );
-    // Positions are in id order in each snapshot, so (group id, user id) order is position order.
-    fn ids<'s>(s: &'s Snapshot, &(g, u): &(u32, u32)) -> (&'s str, &'s str) {
-        (
-            s.groups()[g as usize].id.as_str(),
-            s.users()[u as usize].id.as_str(),
-        )
+    let mut d = Diff::new(after);
+    before.users().iter().for_each(|u| d.user(u));
+    before.groups().iter().for_each(|g| d.group(g));
+    for (g, u) in before.memberships() {
+        d.membership(&g.id, &u.id);
     }
-    let pair = |(g, u): (&str, &str)| (g.to_string(), u.to_string());
-    let (mut i, mut j) = (0, 0);
-    let (bm, am) = (before.membership_positions(), after.membership_positions());
-    while i < bm.len() || j < am.len() {
-        let order = match (bm.get(i), am.get(j)) {
-            (Some(b), Some(a)) => ids(before, b).cmp(&ids(after, a)),
-            (Some(_), None) => Ordering::Less,
-            (None, _) => Ordering::Greater,
-        };
-        match order {
-            Ordering::Less => {
-                c.memberships_removed.push(pair(ids(before, &bm[i])));
-                i += 1;
-            }
-            Ordering::Greater => {
-                c.memberships_added.push(pair(ids(after, &am[j])));
-                j += 1;
-            }
-            Ordering::Equal => {
-                i += 1;
-                j += 1;
-            }
+    before.assignments().iter().for_each(|a| d.assignment(a));
+    d.finish().0
+}
+
+/// The changes from an earlier snapshot that is not in memory to `after`. The earlier one's
+/// users, groups, memberships and assignments are handed in one at a time and in any order (a
+/// store streams them); [`Diff::finish`] gives the same changes as [`diff`], sorted by id, and
+/// the earlier snapshot's sizes for the fuse. It holds `after`'s id look-ups and one flag per
+/// object of `after`, never the earlier snapshot: the stored snapshot of 100,000 users need not
+/// be loaded beside the one just read.
+pub struct Diff<'a> {
+    after: &'a Snapshot,
+    user_at: FxHashMap<&'a str, u32>,
+    group_at: FxHashMap<&'a str, u32>,
+    users_seen: Vec<bool>,
+    groups_seen: Vec<bool>,
+    memberships_seen: Vec<bool>,
+    assignments_seen: Vec<bool>,
+    before: Sizes,
+    changes: Changes,
+}
+
+impl<'a> Diff<'a> {
+    pub fn new(after: &'a Snapshot) -> Self {
+        Self {
+            user_at: after
+                .users()
+                .iter()
+                .enumerate()
+                .map(|(i, u)| (u.id.as_str(), i as u32))
+                .collect(),
+            group_at: after
+                .groups()
+                .iter()
+                .enumerate()
+                .map(|(i, g)| (g.id.as_str(), i as u32))
+                .collect(),
+            users_seen: vec![false; after.users().len()],
+            groups_seen: vec![false; after.groups().len()],
+            memberships_seen: vec![false; after.membership_count()],
+            assignments_seen: vec![false; after.assignments().len()],
+            before: Sizes::default(),
+            changes: Changes::default(),
+            after,
         }
     }
-    merge(
-        before.assignments(),
-        after.assignments(),
-        |a| a.clone(),
-        |a| c.assignments_removed.push(a.clone()),
-        |a| c.assignments_added.push(a.clone()),
-        |_, _| {},
-    );
-    c
+
+    /// A user of the earlier snapshot (each once).
+    pub fn user(&mut self, before: &User) {
+        self.before.users += 1;
+        match self.user_at.get(before.id.as_str()) {
+            Some(&at) => {
+                self.users_seen[at as usize] = true;
+                let after = &self.after.users()[at as usize];
+                if after != before {
+                    self.changes.users_changed.push(Changed {
+                        before: before.clone(),
+                        after: after.clone(),
+                    });
+                }
+            }
+            None => self.changes.users_removed.push(before.clone()),
+        }
+    }
+
+    /// A group of the earlier snapshot (each once).
+    pub fn group(&mut self, before: &Group) {
+        self.before.groups += 1;
+        match self.group_at.get(before.id.as_str()) {
+            Some(&at) => {
+                self.groups_seen[at as usize] = true;
+                let after = &self.after.groups()[at as usize];
+                if after != before {
+                    self.changes.groups_changed.push(Changed {
+                        before: before.clone(),
+                        after: after.clone(),
+                    });
+                }
+            }
+            None => self.changes.groups_removed.push(before.clone()),
+        }
+    }
+
+    /// A membership of the earlier snapshot, by ids (each once).
+    pub fn membership(&mut self, group_id: &str, user_id: &str) {
+        self.before.memberships += 1;
+        let at = match (self.group_at.get(group_id), self.user_at.get(user_id)) {
+            (Some(&g), Some(&u)) => self
+                .after
+                .membership_positions()
+                .binary_search(&(g, u))
+                .ok(),
+            _ => None,
+        };
+        match at {
+            Some(at) => self.memberships_seen[at] = true,
+            None => self
+                .changes
+                .memberships_removed
+                .push((group_id.to_string(), user_id.to_string())),
+        }
+    }
+
+    /// An assignment of the earlier snapshot (each once).
+    pub fn assignment(&mut self, before: &Assignment) {
+        match self.after.assignments().binary_search(before) {
+            Ok(at) => self.assignments_seen[at] = true,
+            Err(_) => self.changes.assignments_removed.push(before.clone()),
+        }
+    }
+
+    /// The changes, sorted by id as [`diff`] gives them, and the earlier snapshot's sizes.
+    pub fn finish(self) -> (Changes, Sizes) {
+        fn unseen<'s, T>(all: &'s [T], seen: &'s [bool]) -> impl Iterator<Item = &'s T> {
+            all.iter().zip(seen).filter(|(_, s)| !**s).map(|(t, _)| t)
+        }
+        let Self {
+            after,
+            users_seen,
+            groups_seen,
+            memberships_seen,
+            assignments_seen,
+            before,
+            mut changes,
+            ..
+        } = self;
+        changes.users_added = unseen(after.users(), &users_seen).cloned().collect();
+        changes.groups_added = unseen(after.groups(), &groups_seen).cloned().collect();
+        changes.memberships_added = unseen(after.membership_positions(), &memberships_seen)
+            .map(|&(g, u)| {
+                (
+                    after.groups()[g as usize].id.clone(),
+                    after.users()[u as usize].id.clone(),
+                )
+            })
+            .collect();
+        changes.assignments_added = unseen(after.assignments(), &assignments_seen)
+            .cloned()
+            .collect();
+        changes
+            .users_removed
+            .sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        changes
+            .users_changed
+            .sort_unstable_by(|a, b| a.after.id.cmp(&b.after.id));
+        changes
+            .groups_removed
+            .sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        changes
+            .groups_changed
+            .sort_unstable_by(|a, b| a.after.id.cmp(&b.after.id));
+        changes.memberships_removed.sort_unstable();
+        changes.assignments_removed.sort_unstable();
+        (changes, before)
+    }
 }
 
 /// `base` with `changes` applied: the next snapshot in a history.
@@ -390,5 +445,84 @@ mod tests {
         // Backwards: undoing the later changes gives the earlier snapshots.
         assert_eq!(apply(&c, &bc.inverted()).unwrap(), b);
         assert_eq!(apply(&b, &ab.inverted()).unwrap(), a);
+    }
+
+    #[test]
+    fn a_streamed_earlier_snapshot_in_any_order_gives_the_same_changes_and_its_sizes() {
+        let before = snapshot(
+            &["ann", "bob", "cat", "eve"],
+            &["dev", "ops", "old"],
+            &[
+                ("dev", "ann"),
+                ("dev", "bob"),
+                ("ops", "cat"),
+                ("old", "eve"),
+            ],
+            &["dev", "old"],
+        );
+        let mut renamed = user("bob", "bob");
+        renamed.display_name = "Bob Builder".into();
+        let after = Snapshot::build(
+            vec![
+                renamed,
+                user("cat", "cat"),
+                user("dan", "dan"),
+                user("eve", "eve"),
+            ],
+            vec![group("dev", "dev"), group("ops", "operations")],
+            [
+                ("dev", "bob"),
+                ("dev", "cat"),
+                ("ops", "cat"),
+                ("ops", "dan"),
+            ],
+            vec![Assignment {
+                kind: PrincipalKind::Group,
+                principal_id: "dev".into(),
+            }],
+        )
+        .unwrap();
+        // A store hands rows in whatever order it keeps them: here backwards.
+        let mut d = Diff::new(&after);
+        before.users().iter().rev().for_each(|u| d.user(u));
+        before.groups().iter().rev().for_each(|g| d.group(g));
+        let memberships: Vec<_> = before.memberships().collect();
+        for (g, u) in memberships.into_iter().rev() {
+            d.membership(&g.id, &u.id);
+        }
+        before
+            .assignments()
+            .iter()
+            .rev()
+            .for_each(|a| d.assignment(a));
+        let (streamed, sizes) = d.finish();
+        let c = diff(&before, &after);
+        assert_eq!(streamed, c);
+        assert_eq!(sizes, before.sizes());
+        assert_eq!((sizes.users, sizes.groups, sizes.memberships), (4, 3, 4));
+        // What it found, in id order.
+        assert_eq!(c.users_removed[0].id, "ann");
+        assert_eq!(c.users_added[0].id, "dan");
+        assert_eq!((c.users_removed.len(), c.users_added.len()), (1, 1));
+        assert_eq!(c.users_changed.len(), 1);
+        assert_eq!(c.groups_removed[0].id, "old");
+        assert_eq!(c.groups_changed[0].after.display_name, "operations");
+        assert_eq!(
+            c.memberships_removed,
+            [
+                ("dev".to_string(), "ann".to_string()),
+                ("old".into(), "eve".into())
+            ]
+        );
+        assert_eq!(
+            c.memberships_added,
+            [
+                ("dev".to_string(), "cat".to_string()),
+                ("ops".into(), "dan".into())
+            ]
+        );
+        assert_eq!(c.assignments_removed[0].principal_id, "old");
+        assert!(c.assignments_added.is_empty());
+        assert_eq!(apply(&before, &c).unwrap(), after);
     }
 }

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::changes::Changes;
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Sizes, Snapshot};
 
 /// The largest share (0.0–1.0) of each kind that one refresh may remove without confirmation.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -46,21 +46,18 @@ impl Trip {
 
 /// The kinds whose removals exceed the limit (empty: apply the snapshot).
 pub fn check(before: &Snapshot, changes: &Changes, limit: FuseLimit) -> Vec<Trip> {
+    check_sizes(before.sizes(), changes, limit)
+}
+
+/// [`check`] against the earlier snapshot's sizes (when it was streamed, not loaded).
+pub fn check_sizes(before: Sizes, changes: &Changes, limit: FuseLimit) -> Vec<Trip> {
     [
-        (
-            Kind::Users,
-            changes.users_removed.len(),
-            before.users().len(),
-        ),
-        (
-            Kind::Groups,
-            changes.groups_removed.len(),
-            before.groups().len(),
-        ),
+        (Kind::Users, changes.users_removed.len(), before.users),
+        (Kind::Groups, changes.groups_removed.len(), before.groups),
         (
             Kind::Memberships,
             changes.memberships_removed.len(),
-            before.membership_count(),
+            before.memberships,
         ),
     ]
     .into_iter()

@@ -77,6 +77,15 @@ pub struct Assignment {
     pub principal_id: String,
 }
 
+/// How many users, groups and memberships a snapshot holds (what the mass-deletion fuse weighs
+/// removals against).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sizes {
+    pub users: usize,
+    pub groups: usize,
+    pub memberships: usize,
+}
+
 /// Why a snapshot could not be assembled from what was read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SnapshotError {
@@ -220,6 +229,14 @@ impl Snapshot {
 
     pub fn membership_count(&self) -> usize {
         self.memberships.len()
+    }
+
+    pub fn sizes(&self) -> Sizes {
+        Sizes {
+            users: self.users.len(),
+            groups: self.groups.len(),
+            memberships: self.memberships.len(),
+        }
     }
 
     pub fn user(&self, id: &str) -> Option<&User> {

@@ -271,12 +271,13 @@ impl<S: IdentityCenterSource + Sync> Refresher<S> {
             self.store.apply_initial(refresh, &read.snapshot).await?;
             return Ok(read.snapshot);
         }
-        let current = match current {
-            Some(c) => c,
-            None => self.store.current_snapshot().await?,
+        // A focused refresh has the current snapshot already; a full one streams it from the
+        // store into the diff rather than load it beside the snapshot just read.
+        let (changes, before) = match &current {
+            Some(c) => (diff(c, &read.snapshot), c.sizes()),
+            None => self.store.diff_with_current(&read.snapshot).await?,
         };
-        let changes = diff(&current, &read.snapshot);
-        let trips = fuse::check(&current, &changes, self.fuse);
+        let trips = fuse::check_sizes(before, &changes, self.fuse);
         if changes.is_empty() {
             refresh.outcome = Outcome::Unchanged;
             self.store.record_refresh(refresh).await?;
@@ -300,7 +301,12 @@ impl<S: IdentityCenterSource + Sync> Refresher<S> {
             );
             tracing::warn!(detail = ?refresh.detail, "refresh held by the mass-deletion fuse; an admin must confirm or discard it");
             self.store.hold_refresh(refresh, &changes).await?;
-            return Ok(current);
+            // The stored snapshot stays current; drift is kept against it.
+            drop(read);
+            return match current {
+                Some(c) => Ok(c),
+                None => Ok(self.store.current_snapshot().await?),
+            };
         } else {
             refresh.outcome = Outcome::Applied;
             self.store.apply_refresh(refresh, &changes).await?;

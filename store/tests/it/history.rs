@@ -266,6 +266,40 @@ async fn the_demo_organisation_round_trips(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(db.store.current_snapshot().await.unwrap(), seeded);
+
+    // The next read, streamed against the stored rows, finds what the in-memory diff finds:
+    // five leavers, a renamed user, a group gone, the first group's members gone.
+    let mut users: Vec<User> = seeded.users()[5..].to_vec();
+    users[0].display_name = "Renamed by hand".into();
+    let groups: Vec<Group> = seeded.groups()[1..].to_vec();
+    let later = Snapshot::build(
+        users,
+        groups,
+        seeded
+            .memberships()
+            .filter(|(g, u)| {
+                g.id != seeded.groups()[0].id && seeded.user_position(&u.id).unwrap() >= 5
+            })
+            .map(|(g, u)| (g.id.as_str(), u.id.as_str())),
+        seeded.assignments().to_vec(),
+    )
+    .unwrap();
+    let expected = diff(&seeded, &later);
+    assert_eq!(expected.users_removed.len(), 5);
+    assert_eq!(expected.users_changed.len(), 1);
+    assert_eq!(expected.groups_removed.len(), 1);
+    assert!(!expected.memberships_removed.is_empty());
+    let (streamed, sizes) = db.store.diff_with_current(&later).await.unwrap();
+    assert_eq!(streamed, expected);
+    assert_eq!(sizes, seeded.sizes());
+    assert!(
+        db.store
+            .diff_with_current(&seeded)
+            .await
+            .unwrap()
+            .0
+            .is_empty()
+    );
 }
 
 async fn each_user_and_group_keeps_its_own_history(db: &TestDb) {
