@@ -4,6 +4,7 @@
 //! or PingOne (`/pingone/auth/...`, `/pingone/api/v1/...`) — with its provisioning into Identity
 //! Center. Started by tests and by `tessera demo`.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::sync::{Arc, RwLock};
@@ -23,7 +24,7 @@ use crate::aws::limits::{Limits, Throttle};
 use crate::aws::sigv4::StaticCredentials;
 use crate::aws::{AwsState, Service, SharedAwsState};
 use crate::directory::Directory;
-use crate::entra::provisioning::{JobIdentity, Provisioning, Target};
+use crate::entra::provisioning::{JobIdentity, Plan, Provisioning, Target};
 use crate::entra::tenant::Tenant;
 use crate::entra::token::{ALL_PERMISSIONS, AppCredentials};
 use crate::entra::{EntraState, SharedEntra};
@@ -476,9 +477,11 @@ fn start_pingone(
         tenant_id: environment.id.clone(),
         application: (environment.app.id.clone(), environment.app.name.clone()),
     };
+    let plan = environment.plan();
+    carry_mapped_display_names(org, &plan, state)?;
     let propagation = Provisioning::from_plan(
         org,
-        &environment.plan(),
+        &plan,
         identity,
         Target {
             scim_endpoint,
@@ -501,6 +504,41 @@ fn start_pingone(
     let worker = pingone.tokens.register(crate::pingone::WORKER_ROLES, &[]);
     let sign_in = pingone.tokens.register(&[], &config.sign_in_redirect_uris);
     Ok((pingone, worker, sign_in))
+}
+
+/// The seeded Identity Center is what the IdP's provisioning put there. Entra ID sends each
+/// person's display name; PingOne's rule sends what its mappings say (the seeds map Username →
+/// displayName), so the provisioned users carry the rule's display name, not the person's.
+/// Without this every user would drift on display name on the first read, and the escrowed
+/// plan would never mend it. A rule without the mapping leaves the users as seeded.
+fn carry_mapped_display_names(
+    org: &Organisation,
+    plan: &Plan,
+    state: &SharedAwsState,
+) -> std::io::Result<()> {
+    let mapped: HashMap<&str, &str> = plan
+        .users
+        .iter()
+        .filter_map(|(idp_id, a)| Some((idp_id.as_str(), a.display_name.as_deref()?)))
+        .collect();
+    let mut directory = state
+        .directory
+        .write()
+        .map_err(|_| std::io::Error::other("the directory lock is poisoned"))?;
+    for (person, ic_id) in org.people.iter().zip(&org.provisioned_user) {
+        let (Some(ic_id), Some(&name)) = (ic_id, mapped.get(person.idp_id.as_str())) else {
+            continue;
+        };
+        let Some(user) = directory.user(ic_id).filter(|u| u.display_name != name) else {
+            continue;
+        };
+        let mut user = user.clone();
+        user.display_name = name.to_string();
+        directory
+            .replace_user(ic_id, user)
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+    }
+    Ok(())
 }
 
 /// Serves `app` on `listener` until the sender is used (or dropped).

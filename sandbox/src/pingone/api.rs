@@ -17,8 +17,10 @@ use super::{
     ROLE_IDENTITY_DATA_READ_ONLY,
 };
 
-/// Most items one page holds; a larger `limit` gets fewer, as PingOne may return.
+/// Most items one page of users holds; a larger `limit` gets fewer, as PingOne may return.
 pub const PAGE_MAX: usize = 200;
+/// Most groups one page holds (Read All Groups takes `limit` up to 1,000).
+pub const GROUP_PAGE_MAX: usize = 1000;
 /// Items per page when `limit` is not given.
 pub const PAGE_DEFAULT: usize = 100;
 
@@ -83,11 +85,11 @@ fn param<'a>(req: &'a Request<'_>, name: &str) -> Option<&'a str> {
 }
 
 /// `limit` and `cursor`: (page size, offset).
-fn paging(req: &Request<'_>) -> Result<(usize, usize), ApiError> {
+fn paging(req: &Request<'_>, max: usize) -> Result<(usize, usize), ApiError> {
     let limit = match param(req, "limit") {
         None => PAGE_DEFAULT,
         Some(v) => match v.parse::<usize>() {
-            Ok(n) if n >= 1 => n.min(PAGE_MAX),
+            Ok(n) if n >= 1 => n.min(max),
             _ => {
                 return Err(
                     ApiError::invalid_request("The request is not valid.").with_detail(
@@ -399,7 +401,7 @@ pub async fn route(state: &PingOneState, req: &Request<'_>) -> Answer {
 }
 
 fn users(state: &PingOneState, req: &Request<'_>) -> Answer {
-    let (limit, offset) = paging(req)?;
+    let (limit, offset) = paging(req, PAGE_MAX)?;
     let f = filter(
         req,
         &["memberOfGroups", "population.id", "username", "email"],
@@ -446,7 +448,7 @@ fn users(state: &PingOneState, req: &Request<'_>) -> Answer {
 }
 
 fn groups(state: &PingOneState, req: &Request<'_>) -> Answer {
-    let (limit, offset) = paging(req)?;
+    let (limit, offset) = paging(req, GROUP_PAGE_MAX)?;
     let f = filter(req, &["name"])?;
     let env = state.environment()?;
     let positions: Vec<usize> = env
@@ -469,7 +471,7 @@ fn groups(state: &PingOneState, req: &Request<'_>) -> Answer {
 }
 
 fn member_of(state: &PingOneState, req: &Request<'_>, user_id: &str) -> Answer {
-    let (limit, offset) = paging(req)?;
+    let (limit, offset) = paging(req, PAGE_MAX)?;
     let env = state.environment()?;
     let u = env
         .user_position(user_id)

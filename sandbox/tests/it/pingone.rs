@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use reqwest::StatusCode;
+use sandbox::expect::{pingone_scope_of, snapshot_of};
 use sandbox::pingone::environment::SEEDS_USER_FILTER;
 use sandbox::seed::{IdpGroupKind, Organisation, SeedSpec};
 use sandbox::server::{IdpKind, RunningSandbox, SandboxConfig};
@@ -457,6 +458,33 @@ async fn the_propagation_setup_shows_the_seeds_settings_and_the_planted_missing_
             .iter()
             .any(|m| m.source == "username" && m.target == "displayName")
     );
+    // And Identity Center holds what that rule sent: the user name as display name. Only the
+    // planted problems drift, none of them on display name.
+    let directory = q.sandbox.state().directory.read().unwrap();
+    let snapshot = snapshot_of(&directory, Vec::new()).unwrap();
+    let (ann, ic_id) = q
+        .org
+        .people
+        .iter()
+        .zip(&q.org.provisioned_user)
+        .find_map(|(p, ic)| Some((p, ic.as_ref()?)))
+        .unwrap();
+    assert_eq!(directory.user(ic_id).unwrap().display_name, ann.user_name);
+    let drift = domain::drift::drift(&snapshot, &pingone_scope_of(&env));
+    assert!(!drift.is_empty(), "the planted problems drift");
+    let on_display_name = drift
+        .iter()
+        .filter(|d| {
+            matches!(
+                d,
+                domain::drift::Drift::UserMismatch {
+                    attribute: domain::drift::Attribute::DisplayName,
+                    ..
+                }
+            )
+        })
+        .count();
+    assert_eq!(on_display_name, 0, "{drift:?}");
 }
 
 #[tokio::test]
