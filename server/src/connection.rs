@@ -23,7 +23,12 @@ pub struct ConnectionChecker {
     max_missing_basis_points: u64,
     /// One verification at a time; a second asks waits for it.
     running: tokio::sync::Mutex<()>,
+    /// This process's name in the scheduled verification's lease.
+    holder: String,
 }
+
+/// The lease that lets one replica at a time run the scheduled verification.
+const VERIFY_LEASE: &str = "connection.verify";
 
 impl std::fmt::Debug for ConnectionChecker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -49,7 +54,27 @@ impl ConnectionChecker {
             http,
             max_missing_basis_points: (max_missing_percent * 100.0).round() as u64,
             running: tokio::sync::Mutex::new(()),
+            holder: uuid::Uuid::new_v4().to_string(),
         })
+    }
+
+    /// The scheduled verification: at most one every `every` across the replicas sharing the
+    /// database, so three replicas do not send three SCIM canaries and three IdP reads per
+    /// period. The lease is held for `every` and left to expire; None when another replica
+    /// holds it (it verified less than `every` ago). An admin's "Verify now" is not leased.
+    pub async fn verify_on_schedule(
+        &self,
+        now: DateTime<Utc>,
+        every: chrono::Duration,
+    ) -> Result<Option<Vec<Outcome>>, StoreError> {
+        if !self
+            .store
+            .try_lease(VERIFY_LEASE, &self.holder, now, every)
+            .await?
+        {
+            return Ok(None);
+        }
+        self.verify(now).await.map(Some)
     }
 
     /// Verifies every check at `now` and stores the outcomes.
@@ -217,13 +242,20 @@ pub fn spawn_schedule(
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(every);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // A little under the period, so this replica's next tick finds its own lease expired
+        // even when the tick comes a moment early.
+        let lease =
+            chrono::Duration::from_std(every.mul_f64(0.9)).unwrap_or(chrono::Duration::minutes(10));
         loop {
             ticks.tick().await;
-            match checker.verify(Utc::now()).await {
-                Ok(outcomes) => tracing::info!(
+            match checker.verify_on_schedule(Utc::now(), lease).await {
+                Ok(Some(outcomes)) => tracing::info!(
                     overall = rules::overall(&outcomes).as_str(),
                     "connection checklist verified"
                 ),
+                Ok(None) => {
+                    tracing::debug!("another replica verified the connection checklist this period")
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "the connection checklist could not be verified")
                 }

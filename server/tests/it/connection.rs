@@ -12,7 +12,10 @@ use store::testkit::TestDb;
 use crate::console::refresh_now;
 use crate::harness::Harness;
 
-store::backend_tests!(the_checklist_shows_the_planted_problems_and_refuses_bad_input);
+store::backend_tests!(
+    the_checklist_shows_the_planted_problems_and_refuses_bad_input,
+    one_replica_verifies_on_schedule_each_period,
+);
 
 fn json(body: &str) -> Value {
     serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
@@ -237,4 +240,45 @@ async fn the_checklist_shows_the_planted_problems_and_refuses_bad_input(db: &Tes
     let scim = check(&page(auditor).await, "scim").clone();
     assert_eq!(scim["status"], "fail", "{scim}");
     assert!(scim["summary"].as_str().unwrap().contains("refused"));
+}
+
+/// Replicas sharing a database verify the checklist on schedule once per period between them
+/// (not once each: every verification sends a SCIM canary and reads the IdP); when the one
+/// that verified stops, another takes over after the period.
+async fn one_replica_verifies_on_schedule_each_period(db: &TestDb) {
+    use chrono::{Duration, TimeZone, Utc};
+    use server::connection::ConnectionChecker;
+    let replica = || ConnectionChecker::new(db.store.clone(), None, None, 1.0).unwrap();
+    let (a, b) = (replica(), replica());
+    let every = Duration::minutes(15);
+    let t0 = Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap();
+
+    let first = a.verify_on_schedule(t0, every).await.unwrap();
+    assert!(
+        first.is_some_and(|o| !o.is_empty()),
+        "the first replica verifies"
+    );
+    let verified_at = db.store.checks().await.unwrap()[0].verified_at;
+    assert_eq!(verified_at, t0);
+    assert_eq!(
+        b.verify_on_schedule(t0 + Duration::minutes(1), every)
+            .await
+            .unwrap(),
+        None,
+        "the second skips the period"
+    );
+    assert_eq!(db.store.checks().await.unwrap()[0].verified_at, t0);
+    // The first's next period: its own lease has run out, it verifies again.
+    assert!(
+        a.verify_on_schedule(t0 + every, every)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    // The first stops; after its lease the second takes over.
+    let later = t0 + every + every + Duration::seconds(1);
+    assert!(b.verify_on_schedule(later, every).await.unwrap().is_some());
+    assert_eq!(db.store.checks().await.unwrap()[0].verified_at, later);
+    // An admin's "Verify now" is never skipped.
+    assert!(!a.verify(later).await.unwrap().is_empty());
 }
