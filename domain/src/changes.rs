@@ -167,37 +167,29 @@ impl<'a> Diff<'a> {
     /// A user of the earlier snapshot (each once).
     pub fn user(&mut self, before: &User) {
         self.before.users += 1;
-        match self.user_at.get(before.id.as_str()) {
-            Some(&at) => {
-                self.users_seen[at as usize] = true;
-                let after = &self.after.users()[at as usize];
-                if after != before {
-                    self.changes.users_changed.push(Changed {
-                        before: before.clone(),
-                        after: after.clone(),
-                    });
-                }
-            }
-            None => self.changes.users_removed.push(before.clone()),
-        }
+        let at = self.user_at.get(before.id.as_str()).copied();
+        let c = &mut self.changes;
+        compare(
+            before,
+            at.map(|at| (at, self.after.users())),
+            &mut self.users_seen,
+            &mut c.users_changed,
+            &mut c.users_removed,
+        );
     }
 
     /// A group of the earlier snapshot (each once).
     pub fn group(&mut self, before: &Group) {
         self.before.groups += 1;
-        match self.group_at.get(before.id.as_str()) {
-            Some(&at) => {
-                self.groups_seen[at as usize] = true;
-                let after = &self.after.groups()[at as usize];
-                if after != before {
-                    self.changes.groups_changed.push(Changed {
-                        before: before.clone(),
-                        after: after.clone(),
-                    });
-                }
-            }
-            None => self.changes.groups_removed.push(before.clone()),
-        }
+        let at = self.group_at.get(before.id.as_str()).copied();
+        let c = &mut self.changes;
+        compare(
+            before,
+            at.map(|at| (at, self.after.groups())),
+            &mut self.groups_seen,
+            &mut c.groups_changed,
+            &mut c.groups_removed,
+        );
     }
 
     /// A membership of the earlier snapshot, by ids (each once).
@@ -271,6 +263,30 @@ impl<'a> Diff<'a> {
         changes.memberships_removed.sort_unstable();
         changes.assignments_removed.sort_unstable();
         (changes, before)
+    }
+}
+
+/// One object of the earlier snapshot against its namesake at `at` in the later one (None: it
+/// is gone): marks the namesake seen and records a change or a removal.
+fn compare<T: Clone + PartialEq>(
+    before: &T,
+    at: Option<(u32, &[T])>,
+    seen: &mut [bool],
+    changed: &mut Vec<Changed<T>>,
+    removed: &mut Vec<T>,
+) {
+    match at {
+        Some((at, all)) => {
+            seen[at as usize] = true;
+            let after = &all[at as usize];
+            if after != before {
+                changed.push(Changed {
+                    before: before.clone(),
+                    after: after.clone(),
+                });
+            }
+        }
+        None => removed.push(before.clone()),
     }
 }
 
