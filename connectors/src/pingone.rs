@@ -8,9 +8,11 @@
 //! PingOne's largest page. Only the base URLs differ for the sandbox.
 
 use std::collections::{HashMap, HashSet};
+use std::ops::ControlFlow;
+use std::sync::{Mutex, PoisonError};
 
 use domain::connection::{IdpApp, Provisioning};
-use domain::drift::{IdpScope, ScopeUser};
+use domain::drift::{IdpScope, ScopeBuilder, ScopeUser};
 use futures_util::{StreamExt, TryStreamExt, stream};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
@@ -255,28 +257,35 @@ impl PingOneReader {
         needs: &'static str,
     ) -> Result<Vec<Value>, PingOneError> {
         let mut items = Vec::new();
-        self.pages(first, key, what, needs, |page| {
-            items.extend(page.iter().cloned())
+        self.pages(first, key, what, needs, |page, _| {
+            items.extend(page.iter().cloned());
+            ControlFlow::Continue(())
         })
         .await?;
         Ok(items)
     }
 
-    /// Each page of a collection handed to `on_page` as it arrives, so a large collection is
-    /// reduced to what is needed of it page by page instead of held whole.
+    /// Each page of a collection handed to `on_page` as it arrives, with the collection's
+    /// `count` when PingOne gives it, so a large collection is reduced to what is needed of it
+    /// page by page instead of held whole. `on_page` may break off the read.
     async fn pages(
         &self,
         first: String,
         key: &str,
         what: &str,
         needs: &'static str,
-        mut on_page: impl FnMut(&[Value]),
+        mut on_page: impl FnMut(&[Value], Option<u64>) -> ControlFlow<()>,
     ) -> Result<(), PingOneError> {
         let mut next = Some(first);
         while let Some(url) = next {
             let page = self.get(&url, what, needs).await?;
+            let count = page.get("count").and_then(Value::as_u64);
             match page.get("_embedded").and_then(|e| e.get(key)) {
-                Some(Value::Array(values)) => on_page(values),
+                Some(Value::Array(values)) => {
+                    if on_page(values, count).is_break() {
+                        return Ok(());
+                    }
+                }
                 _ => {
                     return Err(PingOneError::Malformed(format!(
                         "{what}: a page without _embedded.{key}"
@@ -368,47 +377,33 @@ impl PingOneReader {
         &self,
         wanted: &[String],
     ) -> Result<HashMap<String, String>, PingOneError> {
-        const PER_PAGE: usize = 1000;
+        const PER_PAGE: u64 = 1000;
         let mut names = HashMap::new();
         if wanted.len() < 2 {
             return Ok(names);
         }
-        let what = "the environment's groups";
-        let first = self
-            .get(
-                &self.api(&format!("groups?limit={PER_PAGE}")),
-                what,
-                READ_ROLE,
-            )
-            .await?;
-        let total = first
-            .get("count")
-            .and_then(Value::as_u64)
-            .unwrap_or(u64::MAX);
-        if total.div_ceil(PER_PAGE as u64) >= wanted.len() as u64 {
-            return Ok(names);
-        }
-        let wanted: HashSet<&str> = wanted.iter().map(String::as_str).collect();
-        let mut keep = |page: &[Value]| {
-            for g in page {
-                let id = str_of(g, "id");
-                if wanted.contains(id.as_str()) {
-                    names.insert(id, str_of(g, "name"));
+        let wanted_ids: HashSet<&str> = wanted.iter().map(String::as_str).collect();
+        let mut first = true;
+        self.pages(
+            self.api(&format!("groups?limit={PER_PAGE}")),
+            "groups",
+            "the environment's groups",
+            READ_ROLE,
+            |page, count| {
+                let list_pages = count.unwrap_or(u64::MAX).div_ceil(PER_PAGE);
+                if std::mem::take(&mut first) && list_pages >= wanted.len() as u64 {
+                    return ControlFlow::Break(());
                 }
-            }
-        };
-        match first.pointer("/_embedded/groups") {
-            Some(Value::Array(page)) => keep(page),
-            _ => {
-                return Err(PingOneError::Malformed(format!(
-                    "{what}: a page without _embedded.groups"
-                )));
-            }
-        }
-        if let Some(next) = first.pointer("/_links/next/href").and_then(Value::as_str) {
-            self.pages(next.to_string(), "groups", what, READ_ROLE, keep)
-                .await?;
-        }
+                for g in page {
+                    let id = str_of(g, "id");
+                    if wanted_ids.contains(id.as_str()) {
+                        names.insert(id, str_of(g, "name"));
+                    }
+                }
+                ControlFlow::Continue(())
+            },
+        )
+        .await?;
         Ok(names)
     }
 
@@ -435,8 +430,11 @@ impl PingOneReader {
                 .finish()
         };
         // The populations' users and the groups' members are read side by side, each page
-        // reduced as it arrives: users to their mapped attributes, members to their ids.
+        // reduced as it arrives: users to their mapped attributes, members to their slots in
+        // one `ScopeBuilder`, so no member id is held twice. The lock is only ever taken
+        // between awaits, never across one.
         let mappings = &mappings;
+        let scope = &Mutex::new(ScopeBuilder::default());
         let populations = Self::ids(&rule, "populations");
         let users = stream::iter(populations)
             .map(|p| {
@@ -444,21 +442,22 @@ impl PingOneReader {
                     "users?{}",
                     filter(format!("population.id eq \"{p}\""))
                 ));
-                async move {
-                    let mut users = Vec::new();
-                    self.pages(
-                        url,
-                        "users",
-                        "the users of the rule's population",
-                        READ_ROLE,
-                        |page| users.extend(page.iter().filter_map(|u| mappings.user(u))),
-                    )
-                    .await?;
-                    Ok::<_, PingOneError>(users)
-                }
+                self.pages(
+                    url,
+                    "users",
+                    "the users of the rule's population",
+                    READ_ROLE,
+                    move |page, _| {
+                        let mut scope = scope.lock().unwrap_or_else(PoisonError::into_inner);
+                        for u in page.iter().filter_map(|u| mappings.user(u)) {
+                            scope.user(u);
+                        }
+                        ControlFlow::Continue(())
+                    },
+                )
             })
             .buffer_unordered(concurrency)
-            .try_concat();
+            .try_collect::<()>();
         let rule_groups = Self::ids(&rule, "groups");
         let names = &self.group_names(&rule_groups).await?;
         let groups = stream::iter(rule_groups)
@@ -484,7 +483,11 @@ impl PingOneReader {
                         "users",
                         &format!("the members of group {name}"),
                         READ_ROLE,
-                        |page| members.extend(page.iter().map(|m| str_of(m, "id"))),
+                        |page, _| {
+                            let mut scope = scope.lock().unwrap_or_else(PoisonError::into_inner);
+                            members.extend(page.iter().map(|m| scope.member(&str_of(m, "id"))));
+                            ControlFlow::Continue(())
+                        },
                     )
                     .await?;
                     Ok::<_, PingOneError>((g, name, members))
@@ -492,15 +495,11 @@ impl PingOneReader {
             })
             .buffer_unordered(concurrency)
             .try_collect::<Vec<_>>();
-        let (mut users, groups) = tokio::try_join!(users, groups)?;
-
-        // A user in two of the rule's populations is one user.
-        let mut seen: HashSet<String> = HashSet::with_capacity(users.len());
-        users.retain(|u| seen.insert(u.idp_id.clone()));
-        drop(seen);
-        // Members outside the rule's populations are not provisioned: `from_member_ids`
-        // leaves them out.
-        Ok(IdpScope::from_member_ids(users, groups))
+        let ((), groups) = tokio::try_join!(users, groups)?;
+        // Members outside the rule's populations are not provisioned: `finish` leaves them
+        // out.
+        let mut scope = scope.lock().unwrap_or_else(PoisonError::into_inner);
+        Ok(std::mem::take(&mut *scope).finish(groups))
     }
 }
 

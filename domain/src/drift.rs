@@ -52,24 +52,18 @@ impl IdpScope {
         users: Vec<ScopeUser>,
         groups: impl IntoIterator<Item = (String, String, Vec<String>)>,
     ) -> Self {
-        let at: HashMap<&str, u32> = users
-            .iter()
-            .enumerate()
-            .map(|(i, u)| (u.idp_id.as_str(), i as u32))
-            .collect();
-        let groups = groups
+        let mut scope = ScopeBuilder::default();
+        for u in users {
+            scope.user(u);
+        }
+        let groups: Vec<_> = groups
             .into_iter()
-            .map(|(idp_id, display_name, members)| ScopeGroup {
-                idp_id,
-                display_name,
-                members: members
-                    .iter()
-                    .filter_map(|m| at.get(m.as_str()).copied())
-                    .collect(),
+            .map(|(id, name, members)| {
+                let members = members.iter().map(|m| scope.member(m)).collect();
+                (id, name, members)
             })
             .collect();
-        drop(at);
-        IdpScope { users, groups }
+        scope.finish(groups)
     }
 
     /// The members of `group` (a group of this scope).
@@ -88,21 +82,13 @@ impl IdpScope {
     /// The same scope with users and groups sorted by IdP id and each group's members sorted,
     /// so scopes read in any order compare equal.
     pub fn sorted(mut self) -> Self {
-        let mut order: Vec<u32> = (0..self.users.len() as u32).collect();
-        order.sort_by(|&a, &b| {
-            self.users[a as usize]
-                .idp_id
-                .cmp(&self.users[b as usize].idp_id)
-        });
-        let mut new_at = vec![0u32; order.len()];
-        for (new, &old) in order.iter().enumerate() {
-            new_at[old as usize] = new as u32;
+        let mut users: Vec<(usize, ScopeUser)> = self.users.into_iter().enumerate().collect();
+        users.sort_by(|a, b| a.1.idp_id.cmp(&b.1.idp_id));
+        let mut new_at = vec![0u32; users.len()];
+        for (new, (old, _)) in users.iter().enumerate() {
+            new_at[*old] = new as u32;
         }
-        let mut users: Vec<Option<ScopeUser>> = self.users.into_iter().map(Some).collect();
-        self.users = order
-            .iter()
-            .filter_map(|&old| users[old as usize].take())
-            .collect();
+        self.users = users.into_iter().map(|(_, u)| u).collect();
         self.groups.sort_by(|a, b| a.idp_id.cmp(&b.idp_id));
         for g in &mut self.groups {
             for m in &mut g.members {
@@ -113,6 +99,69 @@ impl IdpScope {
             g.members.sort_unstable();
         }
         self
+    }
+}
+
+/// A scope put together as an IdP's pages arrive, in any order: the scope's users as they are
+/// read, and group members by IdP id, before or after their user is read. Each id is held once
+/// (a member is 4 bytes, not an id string), so a reader keeps a million memberships in a few
+/// megabytes. A user read twice (in two populations) is one user; members that never turn out
+/// to be users of the scope are left out by [`ScopeBuilder::finish`], as provisioning leaves
+/// them out.
+#[derive(Debug, Default)]
+pub struct ScopeBuilder {
+    /// IdP id → slot in `users`.
+    at: HashMap<String, u32>,
+    /// `None` for an id met only as a member so far.
+    users: Vec<Option<ScopeUser>>,
+}
+
+impl ScopeBuilder {
+    fn slot(&mut self, id: &str) -> u32 {
+        if let Some(&at) = self.at.get(id) {
+            return at;
+        }
+        let at = self.users.len() as u32;
+        self.at.insert(id.to_string(), at);
+        self.users.push(None);
+        at
+    }
+
+    /// A user of the scope; the first read of a user wins.
+    pub fn user(&mut self, user: ScopeUser) {
+        let at = self.slot(&user.idp_id) as usize;
+        if let Some(slot @ None) = self.users.get_mut(at) {
+            *slot = Some(user);
+        }
+    }
+
+    /// The slot of a member named by IdP id, to list among a group's members.
+    pub fn member(&mut self, idp_id: &str) -> u32 {
+        self.slot(idp_id)
+    }
+
+    /// The scope, with the groups `(id, display name, member slots)`: users in the order they
+    /// were first met, members that are not users of the scope left out.
+    pub fn finish(self, groups: impl IntoIterator<Item = (String, String, Vec<u32>)>) -> IdpScope {
+        drop(self.at);
+        let mut new_at: Vec<Option<u32>> = Vec::with_capacity(self.users.len());
+        let mut users = Vec::with_capacity(self.users.len());
+        for u in self.users {
+            new_at.push(u.is_some().then_some(users.len() as u32));
+            users.extend(u);
+        }
+        let groups = groups
+            .into_iter()
+            .map(|(idp_id, display_name, members)| ScopeGroup {
+                idp_id,
+                display_name,
+                members: members
+                    .iter()
+                    .filter_map(|&m| new_at.get(m as usize).copied().flatten())
+                    .collect(),
+            })
+            .collect();
+        IdpScope { users, groups }
     }
 }
 
@@ -607,6 +656,57 @@ mod tests {
         assert_ne!(other, scope);
         assert_eq!(other.sorted(), sorted);
         assert_eq!(drift(&Snapshot::default(), &sorted).len(), 4);
+    }
+
+    #[test]
+    fn a_scope_built_as_pages_arrive_takes_members_before_their_users_and_users_once() {
+        let mut b = ScopeBuilder::default();
+        // A group's page arrives before any user: its members are ids met so far.
+        let devs = vec![b.member("idp-u2"), b.member("idp-x9"), b.member("idp-u1")];
+        b.user(scope_user("u1", "ann"));
+        // The same user in a second population: the first read stands.
+        let mut again = scope_user("u1", "ann");
+        again.user_name = "ann-from-elsewhere".into();
+        b.user(again);
+        b.user(scope_user("u2", "bob"));
+        b.user(scope_user("u3", "cy"));
+        let ops = vec![b.member("idp-u3")];
+        let scope = b.finish([
+            ("idp-g1".to_string(), "devs".to_string(), devs),
+            ("idp-g2".to_string(), "ops".to_string(), ops),
+        ]);
+        // idp-x9 never turned out to be a user of the scope: gone, and not a user.
+        assert_eq!(scope.users.len(), 3);
+        assert_eq!(scope.memberships(), 3);
+        let names: Vec<_> = scope
+            .members(&scope.groups[0])
+            .map(|u| u.user_name.as_str())
+            .collect();
+        assert_eq!(names, ["bob", "ann"]);
+        assert_eq!(
+            scope.members(&scope.groups[1]).next().unwrap().user_name,
+            "cy"
+        );
+        let from_ids = IdpScope::from_member_ids(
+            vec![
+                scope_user("u3", "cy"),
+                scope_user("u1", "ann"),
+                scope_user("u2", "bob"),
+            ],
+            [
+                (
+                    "idp-g2".to_string(),
+                    "ops".to_string(),
+                    vec!["idp-u3".to_string()],
+                ),
+                (
+                    "idp-g1".to_string(),
+                    "devs".to_string(),
+                    vec!["idp-u1".to_string(), "idp-u2".to_string()],
+                ),
+            ],
+        );
+        assert_eq!(from_ids.sorted(), scope.sorted());
     }
 
     #[test]

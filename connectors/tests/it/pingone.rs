@@ -69,6 +69,42 @@ async fn the_scope_is_what_the_propagation_rule_sends() {
 }
 
 #[tokio::test]
+async fn a_rule_naming_a_few_of_many_groups_reads_each_of_them() {
+    // More groups than one page of the group list holds: listing them all would cost three
+    // calls, more than reading the rule's two groups one by one.
+    let org = Organisation::generate(&SeedSpec {
+        people: 2_200,
+        groups: 2_100,
+        memberships: 6_600,
+        ..SeedSpec::demo()
+    })
+    .unwrap();
+    let s = RunningSandbox::start_organisation(
+        org,
+        SandboxConfig {
+            idp: IdpKind::PingOne,
+            ..SandboxConfig::default()
+        },
+    )
+    .await
+    .unwrap();
+    for few in [vec![3, 2_050], vec![7]] {
+        {
+            let mut env = s.pingone().unwrap().state.environment_mut().unwrap();
+            assert!(env.group(2_050).is_some());
+            env.propagation.rule.groups = few.clone();
+        }
+        let scope = reader(&s)
+            .read_scope(&CancellationToken::new())
+            .await
+            .unwrap();
+        assert_eq!(scope.groups.len(), few.len());
+        assert!(scope.groups.iter().all(|g| !g.display_name.is_empty()));
+        assert_eq!(scope.sorted(), expected(&s), "{few:?}");
+    }
+}
+
+#[tokio::test]
 async fn throttling_and_server_errors_are_retried_to_the_same_scope() {
     let s = start().await;
     for error in [FaultKind::Throttle, FaultKind::InternalError] {
