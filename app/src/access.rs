@@ -34,6 +34,7 @@ pub const SERVER_FNS: &[(&str, Access)] = &[
     ("/api/decide_held", Access::AnyOf(ADMINS)),
     ("/api/drift_page", Access::AnyOf(OPERATORS)),
     ("/api/end_all_sessions", Access::AnyOf(ADMINS)),
+    ("/api/group_leads", Access::AnyOf(OPERATORS)),
     ("/api/group_page", Access::AnyOf(OPERATORS)),
     ("/api/list_groups", Access::AnyOf(OPERATORS)),
     ("/api/list_users", Access::AnyOf(OPERATORS)),

@@ -253,6 +253,136 @@ pub async fn group_page(id: String, page: u64) -> Result<Option<GroupView>, Serv
     }))
 }
 
+/// One of a group's team leads.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LeadRow {
+    /// The IdP's display name, or the user name or email the configuration gives.
+    pub name: String,
+    pub user_name: String,
+    /// The Identity Center user they are, when there is one.
+    pub user_id: Option<String>,
+    /// Where they are named a lead: "owner in Entra ID" or "auth.teams".
+    pub source: String,
+}
+
+/// A group's team leads, or why there are none.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LeadsView {
+    pub rows: Vec<LeadRow>,
+    /// Why the list is empty, in words that say what to do.
+    pub note: Option<String>,
+}
+
+/// A group's team leads: its owners in the IdP, read now (so they are as fresh as the IdP),
+/// and the leads `auth.teams` names for it. Security admins and auditors.
+#[server(prefix = "/api", endpoint = "group_leads", client = crate::csrf::CsrfClient)]
+pub async fn group_leads(id: String) -> Result<LeadsView, ServerFnError> {
+    crate::access::check("group_leads")?;
+    use crate::state::{app_state, store_failed};
+    let state = app_state()?;
+    let none = |note: &str| LeadsView {
+        rows: Vec::new(),
+        note: Some(note.to_string()),
+    };
+    let Some((name, idp_id)) = state
+        .store
+        .group_name_and_external_id(&id)
+        .await
+        .map_err(|e| store_failed("Reading the group", e))?
+    else {
+        return Ok(none(
+            "Identity Center has no group with this id (as of the last refresh).",
+        ));
+    };
+    let Some(leads) = &state.leads else {
+        return Ok(none(
+            "No IdP is configured, so no group has owners: name team leads in auth.teams.",
+        ));
+    };
+    let found = leads
+        .leads_of(idp_id.as_deref(), &name)
+        .await
+        .map_err(ServerFnError::new)?;
+    let owner_ids: Vec<String> = found.owners.iter().map(|o| o.id.clone()).collect();
+    let users = state
+        .store
+        .users_named(&owner_ids, &found.configured)
+        .await
+        .map_err(|e| store_failed("Finding the leads in Identity Center", e))?;
+    let mut rows: Vec<LeadRow> = found
+        .owners
+        .into_iter()
+        .map(|o| LeadRow {
+            user_id: users
+                .iter()
+                .find(|u| u.external_id.as_deref() == Some(o.id.as_str()))
+                .map(|u| u.id.clone()),
+            name: o.display_name,
+            user_name: o.user_name,
+            source: "owner in Entra ID".into(),
+        })
+        .collect();
+    for lead in found.configured {
+        let user = users.iter().find(|u| {
+            u.user_name.eq_ignore_ascii_case(&lead)
+                || u.email
+                    .as_deref()
+                    .is_some_and(|e| e.eq_ignore_ascii_case(&lead))
+        });
+        rows.push(LeadRow {
+            user_id: user.map(|u| u.id.clone()),
+            name: user
+                .map(|u| u.display_name.clone())
+                .unwrap_or_else(|| lead.clone()),
+            user_name: lead,
+            source: "auth.teams".into(),
+        });
+    }
+    let note = rows.is_empty().then(|| {
+        match (found.idp_has_owners, idp_id.is_some()) {
+            (_, false) => "Made by hand in Identity Center, so the IdP names no owner for it: name its lead in auth.teams (the lead's user name or email → this group's name).",
+            (true, true) => "The group has no owners in Entra ID and auth.teams names no lead for it: add its team lead as an owner of the group in Entra ID.",
+            (false, true) => "PingOne's groups have no owners: name the group's lead in auth.teams (the lead's user name or email → this group's name).",
+        }
+        .to_string()
+    });
+    Ok(LeadsView { rows, note })
+}
+
+/// The group's team leads, read once the page is in the browser (an IdP call, kept out of the
+/// page's own render).
+#[component]
+fn LeadsCard(id: String) -> impl IntoView {
+    let leads = LocalResource::new(move || group_leads(id.clone()));
+    view! {
+        <Card title="Team leads">
+            <div data-testid="group-leads">
+                <Suspense fallback=|| view! { <Loading/> }>
+                    {move || Suspend::new(async move {
+                        match leads.await {
+                            Ok(v) if v.rows.is_empty() => view! { <p class="text-sm" data-testid="leads-note">{v.note.unwrap_or_default()}</p> }.into_any(),
+                            Ok(v) => view! {
+                                <ul class="space-y-1 text-sm">
+                                    {v.rows.into_iter().map(|l| view! {
+                                        <li data-testid="lead">
+                                            {match l.user_id {
+                                                Some(id) => view! { <a class=LINK href=format!("/users/{id}")>{l.name}</a> }.into_any(),
+                                                None => view! { <span>{l.name}</span> }.into_any(),
+                                            }}
+                                            <span class="text-slate-500 dark:text-slate-400">{format!(" · {} · {}", l.user_name, l.source)}</span>
+                                        </li>
+                                    }).collect_view()}
+                                </ul>
+                            }.into_any(),
+                            Err(e) => view! { <ErrorNote message=crate::ui::error_text(&e)/> }.into_any(),
+                        }
+                    })}
+                </Suspense>
+            </div>
+        </Card>
+    }
+}
+
 #[component]
 pub fn GroupPage() -> impl IntoView {
     let params = use_params_map();
@@ -320,6 +450,7 @@ fn GroupDetailView(g: GroupView) -> impl IntoView {
                     }.into_any()
                 }}
             </Card>
+            <LeadsCard id=g.group.id.clone()/>
             <crate::timeline::HistoryCard entries=g.history first_seen=g.first_seen/>
         </div>
         <div class="mt-6">

@@ -28,6 +28,33 @@ pub struct AppState {
     /// The key secrets entered in the console are sealed with (`TESSERA_SECRET_KEY`); None
     /// when it is not set, and then such secrets are refused.
     pub secrets: Option<std::sync::Arc<store::secrets::SecretKey>>,
+    /// Who leads a group (its owners in the IdP, the leads the configuration names); None
+    /// when neither is known (tests without an IdP).
+    pub leads: Option<std::sync::Arc<dyn TeamLeads>>,
+}
+
+/// A group's team leads as the IdP and the configuration name them (implemented by the
+/// server over the IdP's directory and `auth.teams`).
+pub trait TeamLeads: Send + Sync + std::fmt::Debug {
+    /// The leads of the IdP group `idp_id` (None: a group made by hand in Identity Center) named
+    /// `name`. Err: what could not be read and what to do.
+    fn leads_of<'a>(
+        &'a self,
+        idp_id: Option<&'a str>,
+        name: &'a str,
+    ) -> futures::future::BoxFuture<'a, Result<Leads, String>>;
+}
+
+/// What [`TeamLeads::leads_of`] found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Leads {
+    /// The group's owners in the IdP.
+    pub owners: Vec<connectors::entra::PersonRef>,
+    /// The user names or emails `auth.teams` gives this group to.
+    pub configured: Vec<String>,
+    /// Whether the IdP has group owners at all (Entra ID does, PingOne does not), so an empty
+    /// list can say which it means.
+    pub idp_has_owners: bool,
 }
 
 /// The connection checklist's verification as the pages drive it (implemented by the

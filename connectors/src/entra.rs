@@ -81,6 +81,14 @@ pub struct GroupRef {
     pub display_name: String,
 }
 
+/// A person named by directory id, with the names a console shows.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PersonRef {
+    pub id: String,
+    pub display_name: String,
+    pub user_name: String,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum EntraError {
     #[error(
@@ -248,6 +256,36 @@ impl EntraReader {
     pub async fn groups_owned_by(&self, user_id: &str) -> Result<Vec<GroupRef>, EntraError> {
         self.directory_groups(user_id, "ownedObjects", "User.Read.All")
             .await
+    }
+
+    /// The people who own a group (its team leads), users only: a service principal may own
+    /// a group too, and is nobody's lead.
+    pub async fn owners_of(&self, group_id: &str) -> Result<Vec<PersonRef>, EntraError> {
+        let group: String = form_urlencoded::byte_serialize(group_id.as_bytes()).collect();
+        let owners = self
+            .all(
+                self.graph(&format!(
+                    "groups/{group}/owners?$select=id,displayName,userPrincipalName&$top=999"
+                )),
+                &format!("the owners of group {group_id}"),
+                "GroupMember.Read.All",
+            )
+            .await?;
+        Ok(owners
+            .iter()
+            .filter(|o| {
+                o.get("@odata.type")
+                    .and_then(Value::as_str)
+                    .is_none_or(|t| t == "#microsoft.graph.user")
+            })
+            .filter_map(|o| {
+                Some(PersonRef {
+                    id: o.get("id")?.as_str()?.to_string(),
+                    display_name: str_of(o, "displayName"),
+                    user_name: str_of(o, "userPrincipalName"),
+                })
+            })
+            .collect())
     }
 
     /// The groups among a user's `relation` (directory objects of any type; only groups kept,

@@ -138,6 +138,23 @@ test("groups: the largest group's members page through the address, each linking
   expect(errors).toEqual([]);
 });
 
+test("a group's page names its team lead, read from Entra ID once the page is shown", async ({ page }) => {
+  const errors = watchForErrors(page);
+  await signInHydrated(page, "auditor");
+  await waitForFirstRefresh(page);
+  await page.goto("/groups?q=team-data-catalog");
+  await page.getByTestId("group-row").first().locator("a").click();
+  await expect(page.getByTestId("group-name")).toHaveText("team-data-catalog");
+  const lead = page.getByTestId("group-leads").getByTestId("lead");
+  await expect(lead).toHaveCount(1);
+  await expect(lead).toContainText("owner in Entra ID");
+  // The lead is an Identity Center user too: their page is one click away.
+  await lead.locator("a").click();
+  await expect(page).toHaveURL(/\/users\/.+/);
+  await expect(page.getByTestId("user-name")).toBeVisible();
+  expect(errors).toEqual([]);
+});
+
 test("people without the role neither see nor reach the console's pages", async ({ page }) => {
   await signInHydrated(page, "team-lead");
   await expect(page.getByTestId("nav")).toHaveCount(0);

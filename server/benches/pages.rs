@@ -164,6 +164,7 @@ async fn run(size: &str, site: &str) {
         seat_price: server::startup::seat_price(&config),
         connection: Some(checker as Arc<dyn app::state::ConnectionControl>),
         secrets: None,
+        leads: None,
     };
     let security = server::http::Security {
         sign_in: Arc::new(sign_in),

@@ -6,5 +6,6 @@ pub mod cli;
 pub mod config;
 pub mod connection;
 pub mod http;
+pub mod leads;
 pub mod refresh;
 pub mod startup;

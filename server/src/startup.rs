@@ -285,6 +285,13 @@ pub async fn serve(
         seat_price: seat_price(config),
         connection: Some(checker.clone() as std::sync::Arc<dyn app::state::ConnectionControl>),
         secrets: config.secret_key.clone(),
+        leads: Some(std::sync::Arc::new(crate::leads::GroupLeads::new(
+            match idp_reader(&config.idp)? {
+                Some(connectors::scope::IdpReader::Entra(directory)) => Some(directory),
+                _ => None,
+            },
+            &config.auth.teams,
+        )) as std::sync::Arc<dyn app::state::TeamLeads>),
     };
     let security = crate::http::Security {
         sign_in,

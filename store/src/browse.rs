@@ -321,6 +321,61 @@ impl Store {
         }))
     }
 
+    /// A group's display name and external id (its IdP group's id), None when Identity Center
+    /// has no such group.
+    pub async fn group_name_and_external_id(
+        &self,
+        id: &str,
+    ) -> Result<Option<(String, Option<String>)>, StoreError> {
+        Ok(on_pool!(self, |pool| {
+            let row = sqlx::query("SELECT display_name, external_id FROM ic_groups WHERE id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await?;
+            match row {
+                Some(r) => Some((r.try_get("display_name")?, r.try_get("external_id")?)),
+                None => None,
+            }
+        }))
+    }
+
+    /// The users that carry one of `external_ids`, or whose user name or email is one of
+    /// `names` (any case): how people an IdP or the configuration names are found in Identity
+    /// Center.
+    pub async fn users_named(
+        &self,
+        external_ids: &[String],
+        names: &[String],
+    ) -> Result<Vec<UserRow>, StoreError> {
+        if external_ids.is_empty() && names.is_empty() {
+            return Ok(Vec::new());
+        }
+        let names: Vec<String> = names.iter().map(|n| n.to_lowercase()).collect();
+        on_pool!(self, |pool| {
+            let mut q = sqlx::QueryBuilder::new(format!(
+                "SELECT {USER_COLUMNS}, \
+                 (SELECT COUNT(*) FROM drift d WHERE d.user_id = u.id) AS drift \
+                 FROM ic_users u WHERE u.external_id IN ("
+            ));
+            // An empty IN list is not SQL: NULL matches nothing.
+            q.push("NULL");
+            for e in external_ids {
+                q.push(", ").push_bind(e);
+            }
+            q.push(") OR u.user_name_lower IN (NULL");
+            for n in &names {
+                q.push(", ").push_bind(n);
+            }
+            q.push(") OR u.email_lower IN (NULL");
+            for n in &names {
+                q.push(", ").push_bind(n);
+            }
+            q.push(") ORDER BY u.user_name_lower, u.id");
+            let rows = q.build().fetch_all(pool).await?;
+            rows.iter().map(user_row).collect::<Result<Vec<_>, _>>()
+        })
+    }
+
     /// Every way each of `user_ids` holds a seat, by user then group name.
     pub async fn seat_paths(&self, user_ids: &[String]) -> Result<Vec<SeatPath>, StoreError> {
         if user_ids.is_empty() {

@@ -54,6 +54,44 @@ async fn the_scope_is_what_the_tenant_assigns() {
 }
 
 #[tokio::test]
+async fn a_groups_owners_are_its_team_leads() {
+    let f = start().await;
+    let (group_id, leads) = {
+        let tenant = f.sandbox.entra().unwrap().state.tenant().unwrap();
+        let team = tenant
+            .groups
+            .iter()
+            .find(|g| !g.owners.is_empty())
+            .expect("the demo's teams have owners");
+        let mut leads: Vec<(String, String)> = team
+            .owners
+            .iter()
+            .map(|&u| {
+                let u = tenant.user(u).unwrap();
+                (u.id.clone(), u.user_principal_name.clone())
+            })
+            .collect();
+        leads.sort();
+        (team.id.clone(), leads)
+    };
+    let mut owners: Vec<(String, String)> = reader(&f)
+        .owners_of(&group_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| {
+            assert!(!o.display_name.is_empty());
+            (o.id, o.user_name)
+        })
+        .collect();
+    owners.sort();
+    assert_eq!(owners, leads);
+    // A group that is not there says which.
+    let err = reader(&f).owners_of("no-such-group").await.unwrap_err();
+    assert!(err.to_string().contains("no-such-group"), "{err}");
+}
+
+#[tokio::test]
 async fn throttling_and_server_errors_are_retried_to_the_same_scope() {
     let f = start().await;
     for error in [FaultKind::Throttle, FaultKind::InternalError] {

@@ -51,6 +51,7 @@ fn example_call(path: &str) -> (&'static str, Option<(StatusCode, &'static str)>
         "/api/seats_page" => ("page=1", None),
         "/api/user_page" => ("id=nobody", None),
         "/api/group_page" => ("id=nobody&page=1", None),
+        "/api/group_leads" => ("id=nobody", None),
         "/api/refresh_now" => (
             "focused=false",
             Some((StatusCode::CONFLICT, "does not read Identity Center")),

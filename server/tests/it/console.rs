@@ -14,6 +14,7 @@ store::backend_tests!(
     refresh_now_fills_the_console_and_its_figures_match_the_organisation,
     bad_filters_are_refused_with_what_to_do,
     a_user_and_a_group_page_show_what_each_refresh_changed,
+    a_groups_team_leads_are_its_owners_in_entra_and_the_configured_leads,
 );
 
 fn json(body: &str) -> Value {
@@ -285,4 +286,128 @@ async fn a_user_and_a_group_page_show_what_each_refresh_changed(db: &TestDb) {
     assert!(page.body.contains("Renamed Person"));
     assert!(page.body.contains("data-testid=\"history\""));
     assert!(page.body.contains(&format!("href=\"/groups/{group_id}\"")));
+}
+
+async fn a_groups_team_leads_are_its_owners_in_entra_and_the_configured_leads(db: &TestDb) {
+    // A team with owners in Entra ID, and a group made by hand in Identity Center.
+    let org = Organisation::generate(&SeedSpec::demo()).unwrap();
+    let team = org
+        .groups
+        .iter()
+        .find(|g| !g.owners.is_empty())
+        .expect("the demo's teams have owners")
+        .display_name
+        .clone();
+    let h = Harness::start_refreshing_with(db, |auth| {
+        auth.teams.insert(
+            "Lead.Elsewhere@Example.com".into(),
+            vec![team.to_uppercase()],
+        );
+    })
+    .await;
+    let admin = h.sign_in("security-admin").await;
+    let auditor = h.sign_in("auditor").await;
+    let hand_made = {
+        let mut d = h.sandbox.state().directory.write().unwrap();
+        let id = d.object_id([7; 16]);
+        let now = chrono::Utc::now();
+        d.add_group(sandbox::directory::Group {
+            group_id: id.clone(),
+            display_name: "Made by hand".into(),
+            description: None,
+            external_ids: Vec::new(),
+            created_at: now,
+            updated_at: now,
+        })
+        .unwrap();
+        id
+    };
+    refresh_now(&h, &admin).await;
+
+    let (group_id, owners) = {
+        let d = h.sandbox.state().directory.read().unwrap();
+        let group = d.groups().find(|g| g.display_name == team).unwrap();
+        let tenant = h.sandbox.entra().unwrap().state.tenant().unwrap();
+        let entra = tenant
+            .group(tenant.group_position(&group.external_ids[0].id).unwrap())
+            .unwrap();
+        // Each owner, and the Identity Center user provisioned from them.
+        let mut owners: Vec<(String, Option<String>)> = entra
+            .owners
+            .iter()
+            .map(|&o| {
+                let o = tenant.user(o).unwrap();
+                let ic = d
+                    .users()
+                    .find(|u| u.external_ids.iter().any(|e| e.id == o.id))
+                    .map(|u| u.user_id.clone());
+                (o.user_principal_name.clone(), ic)
+            })
+            .collect();
+        owners.sort();
+        (group.group_id.clone(), owners)
+    };
+    assert!(owners.iter().any(|(_, ic)| ic.is_some()));
+
+    let leads = json(
+        &h.call_with("/api/group_leads", &auditor, &format!("id={group_id}"))
+            .await
+            .body,
+    );
+    let rows = leads["rows"].as_array().unwrap();
+    let mut from_entra: Vec<(String, Option<String>)> = rows
+        .iter()
+        .filter(|r| r["source"] == "owner in Entra ID")
+        .map(|r| {
+            (
+                r["user_name"].as_str().unwrap().to_string(),
+                r["user_id"].as_str().map(str::to_string),
+            )
+        })
+        .collect();
+    from_entra.sort();
+    assert_eq!(from_entra, owners, "{leads}");
+    // The configured lead, named by the group's name in another case; nobody in Identity
+    // Center carries that name, so no link.
+    let configured: Vec<&Value> = rows
+        .iter()
+        .filter(|r| r["source"] == "auth.teams")
+        .collect();
+    assert_eq!(configured.len(), 1, "{leads}");
+    assert_eq!(configured[0]["user_name"], "Lead.Elsewhere@Example.com");
+    assert_eq!(configured[0]["user_id"], Value::Null);
+    assert_eq!(leads["note"], Value::Null);
+
+    // A group made by hand: no IdP owner can exist, and the note says where to name its lead.
+    let none = json(
+        &h.call_with("/api/group_leads", &auditor, &format!("id={hand_made}"))
+            .await
+            .body,
+    );
+    assert_eq!(none["rows"], serde_json::json!([]));
+    assert!(
+        none["note"].as_str().unwrap().contains("auth.teams"),
+        "{none}"
+    );
+
+    // Graph down: the card says so instead of showing no leads.
+    h.sandbox
+        .faults()
+        .set(
+            sandbox::entra::FAULT_KEY,
+            sandbox::faults::FaultPlan {
+                outage: true,
+                ..sandbox::faults::FaultPlan::default()
+            },
+        )
+        .unwrap();
+    let down = h
+        .call_with("/api/group_leads", &auditor, &format!("id={group_id}"))
+        .await;
+    assert_eq!(down.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(
+        down.body.contains("could not be read from Entra ID"),
+        "{}",
+        down.body
+    );
 }

@@ -61,6 +61,14 @@ impl Harness {
         Self::start_all(db, |_| {}, false, true).await
     }
 
+    /// A refreshing harness whose sign-in configuration `tweak` changes (`auth.teams`).
+    pub async fn start_refreshing_with(
+        db: &TestDb,
+        tweak: impl FnOnce(&mut server::config::AuthSection),
+    ) -> Self {
+        Self::start_all(db, tweak, false, true).await
+    }
+
     async fn start_all(
         db: &TestDb,
         tweak: impl FnOnce(&mut server::config::AuthSection),
@@ -150,6 +158,10 @@ impl Harness {
                 .unwrap(),
             ) as Arc<dyn app::state::ConnectionControl>),
             secrets: Some(secret_key),
+            leads: Some(Arc::new(server::leads::GroupLeads::new(
+                Some(entra_reader()),
+                &auth.teams,
+            )) as Arc<dyn app::state::TeamLeads>),
         };
         let sessions = db.store.sessions().await.unwrap();
         let security = server::http::Security {

@@ -17,6 +17,7 @@ store::backend_tests!(
     a_users_page_has_groups_seat_paths_and_drift,
     groups_and_seats_are_listed_with_members,
     seats_and_counts_follow_every_write,
+    people_named_by_the_idp_or_the_configuration_are_found,
 );
 
 fn t(day: u32) -> DateTime<Utc> {
@@ -571,4 +572,39 @@ async fn seats_and_counts_follow_every_write(db: &TestDb) {
     let f = db.store.figures().await.unwrap();
     assert_eq!((f.scope_users, f.scope_groups), (Some(2), Some(1)));
     assert_eq!(f.drift, found.len() as u64);
+}
+
+async fn people_named_by_the_idp_or_the_configuration_are_found(db: &TestDb) {
+    load(db).await;
+    assert_eq!(
+        db.store.group_name_and_external_id("g-q").await.unwrap(),
+        Some(("q-developers".to_string(), Some("idp-g-q".to_string())))
+    );
+    assert_eq!(
+        db.store.group_name_and_external_id("g-hand").await.unwrap(),
+        Some(("Made by hand".to_string(), None))
+    );
+    assert_eq!(
+        db.store.group_name_and_external_id("g-none").await.unwrap(),
+        None
+    );
+    // By external id (ann), by user name in another case (cat, made by hand), by email (dan);
+    // names that match nobody are no rows.
+    let found = db
+        .store
+        .users_named(
+            &["idp-u-ann".into(), "idp-nobody".into()],
+            &[
+                "CAT@example.com".into(),
+                "dan@EXAMPLE.com".into(),
+                "eve@example.com".into(),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        names(&found),
+        ["ann@example.com", "cat@example.com", "dan@example.com"]
+    );
+    assert!(db.store.users_named(&[], &[]).await.unwrap().is_empty());
 }
