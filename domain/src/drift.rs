@@ -140,16 +140,24 @@ impl ScopeBuilder {
         self.slot(idp_id)
     }
 
-    /// The scope, with the groups `(id, display name, member slots)`: users in the order they
-    /// were first met, members that are not users of the scope left out.
+    /// The scope, with the groups `(id, display name, member slots)`: users sorted by IdP id
+    /// (so the scope does not depend on the order pages arrived in, and is stored in its key's
+    /// order), members that are not users of the scope left out.
     pub fn finish(self, groups: impl IntoIterator<Item = (String, String, Vec<u32>)>) -> IdpScope {
         drop(self.at);
-        let mut new_at: Vec<Option<u32>> = Vec::with_capacity(self.users.len());
-        let mut users = Vec::with_capacity(self.users.len());
-        for u in self.users {
-            new_at.push(u.is_some().then_some(users.len() as u32));
-            users.extend(u);
+        let mut read: Vec<(usize, ScopeUser)> = self
+            .users
+            .into_iter()
+            .enumerate()
+            .filter_map(|(slot, u)| Some((slot, u?)))
+            .collect();
+        read.sort_unstable_by(|a, b| a.1.idp_id.cmp(&b.1.idp_id));
+        let slots = read.iter().map(|(slot, _)| slot + 1).max().unwrap_or(0);
+        let mut new_at: Vec<Option<u32>> = vec![None; slots];
+        for (at, (slot, _)) in read.iter().enumerate() {
+            new_at[*slot] = Some(at as u32);
         }
+        let users: Vec<ScopeUser> = read.into_iter().map(|(_, u)| u).collect();
         let groups = groups
             .into_iter()
             .map(|(idp_id, display_name, members)| ScopeGroup {
@@ -622,8 +630,10 @@ mod tests {
                 ),
             ],
         );
-        // A member outside the users (not provisioned) is left out.
-        assert_eq!(scope.groups[0].members, [1]);
+        // Users by id whatever order they came in; a member outside the users (not
+        // provisioned) is left out.
+        assert_eq!(scope.users[0].idp_id, "idp-u1");
+        assert_eq!(scope.groups[0].members, [0]);
         assert_eq!(scope.memberships(), 3);
         let names = |s: &IdpScope, g: usize| -> Vec<String> {
             s.members(&s.groups[g])
