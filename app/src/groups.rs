@@ -349,37 +349,47 @@ pub async fn group_leads(id: String) -> Result<LeadsView, ServerFnError> {
     Ok(LeadsView { rows, note })
 }
 
-/// The group's team leads, read once the page is in the browser (an IdP call, kept out of the
-/// page's own render).
+/// The group's team leads, read once the page is hydrated in the browser: an IdP call, kept
+/// out of the page's own render (the server renders the card empty and the browser fills it,
+/// so there is nothing to hydrate in it).
 #[component]
 fn LeadsCard(id: String) -> impl IntoView {
-    let leads = LocalResource::new(move || group_leads(id.clone()));
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
     view! {
         <Card title="Team leads">
             <div data-testid="group-leads">
-                <Suspense fallback=|| view! { <Loading/> }>
-                    {move || Suspend::new(async move {
-                        match leads.await {
-                            Ok(v) if v.rows.is_empty() => view! { <p class="text-sm" data-testid="leads-note">{v.note.unwrap_or_default()}</p> }.into_any(),
-                            Ok(v) => view! {
-                                <ul class="space-y-1 text-sm">
-                                    {v.rows.into_iter().map(|l| view! {
-                                        <li data-testid="lead">
-                                            {match l.user_id {
-                                                Some(id) => view! { <a class=LINK href=format!("/users/{id}")>{l.name}</a> }.into_any(),
-                                                None => view! { <span>{l.name}</span> }.into_any(),
-                                            }}
-                                            <span class="text-slate-500 dark:text-slate-400">{format!(" · {} · {}", l.user_name, l.source)}</span>
-                                        </li>
-                                    }).collect_view()}
-                                </ul>
-                            }.into_any(),
-                            Err(e) => view! { <ErrorNote message=crate::ui::error_text(&e)/> }.into_any(),
-                        }
-                    })}
-                </Suspense>
+                {move || hydrated.get().then(|| view! { <Leads id=id.clone()/> })}
             </div>
         </Card>
+    }
+}
+
+#[component]
+fn Leads(id: String) -> impl IntoView {
+    let leads = LocalResource::new(move || group_leads(id.clone()));
+    view! {
+        <Suspense fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                match leads.await {
+                    Ok(v) if v.rows.is_empty() => view! { <p class="text-sm" data-testid="leads-note">{v.note.unwrap_or_default()}</p> }.into_any(),
+                    Ok(v) => view! {
+                        <ul class="space-y-1 text-sm">
+                            {v.rows.into_iter().map(|l| view! {
+                                <li data-testid="lead">
+                                    {match l.user_id {
+                                        Some(id) => view! { <a class=LINK href=format!("/users/{id}")>{l.name}</a> }.into_any(),
+                                        None => view! { <span>{l.name}</span> }.into_any(),
+                                    }}
+                                    <span class="text-slate-500 dark:text-slate-400">{format!(" · {} · {}", l.user_name, l.source)}</span>
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                    Err(e) => view! { <ErrorNote message=crate::ui::error_text(&e)/> }.into_any(),
+                }
+            })}
+        </Suspense>
     }
 }
 

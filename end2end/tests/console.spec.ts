@@ -148,6 +148,10 @@ test("a group's page names its team lead, read from Entra ID once the page is sh
   const lead = page.getByTestId("group-leads").getByTestId("lead");
   await expect(lead).toHaveCount(1);
   await expect(lead).toContainText("owner in Entra ID");
+  // Loaded afresh, the page hydrates and reads the lead again.
+  await page.goto(page.url());
+  await expect(page.locator("main")).toHaveAttribute("data-hydrated", "true");
+  await expect(lead).toHaveCount(1);
   // The lead is an Identity Center user too: their page is one click away.
   await lead.locator("a").click();
   await expect(page).toHaveURL(/\/users\/.+/);
