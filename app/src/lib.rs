@@ -5,9 +5,9 @@
 use leptos::prelude::*;
 use leptos_meta::{Link, Meta, MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    SsrMode,
+    Lazy, LazyRoute, SsrMode,
     components::{A, Route, Router, Routes},
-    path,
+    lazy_route, path,
 };
 
 #[cfg(feature = "ssr")]
@@ -123,20 +123,63 @@ pub fn App() -> impl IntoView {
                 </header>
                 <main id="main" class="mx-auto w-full max-w-6xl flex-1 px-6 py-8" data-hydrated=move || hydrated.get().to_string()>
                     <Routes fallback=NotFound>
-                        <Route path=path!("") view=Overview/>
-                        <Route path=path!("/connection") view=connection::ConnectionPage/>
-                        <Route path=path!("/users") view=users::UsersPage/>
-                        <Route path=path!("/users/:id") view=users::UserPage ssr=SsrMode::Async/>
-                        <Route path=path!("/groups") view=groups::GroupsPage/>
-                        <Route path=path!("/groups/:id") view=groups::GroupPage ssr=SsrMode::Async/>
-                        <Route path=path!("/drift") view=drift::DriftPageView/>
-                        <Route path=path!("/seats") view=seats::SeatsPageView/>
-                        <Route path=path!("/history") view=history::HistoryPage/>
+                        <Route path=path!("") view={Lazy::<OverviewRoute>::new()}/>
+                        <Route path=path!("/connection") view={Lazy::<ConnectionRoute>::new()}/>
+                        <Route path=path!("/users") view={Lazy::<UsersRoute>::new()}/>
+                        <Route path=path!("/users/:id") view={Lazy::<UserRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/groups") view={Lazy::<GroupsRoute>::new()}/>
+                        <Route path=path!("/groups/:id") view={Lazy::<GroupRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/drift") view={Lazy::<DriftRoute>::new()}/>
+                        <Route path=path!("/seats") view={Lazy::<SeatsRoute>::new()}/>
+                        <Route path=path!("/history") view={Lazy::<HistoryRoute>::new()}/>
                     </Routes>
                 </main>
             </div>
         </Router>
     }
+}
+
+/// Each page is a lazy route. Built with `cargo leptos build --split` (as xtask builds the site),
+/// a page's views and the (de)serialisers of its server functions are cut out of the main wasm
+/// module into chunks the browser loads with the page: the first load of any page carries the
+/// shell and that page only. The server renders the same views and adds a preload of the page's
+/// chunks to its `<head>`, and `hydrate_lazy` loads them before hydrating. Without `--split`
+/// (clippy, `cargo test`) the routes are ordinary ones.
+macro_rules! lazy_pages {
+    ($($route:ident => $page:ident),* $(,)?) => {$(
+        #[doc = concat!("The route of [`", stringify!($page), "`], loaded with its page.")]
+        struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                Self
+            }
+
+            fn view(_this: Self) -> AnyView {
+                view! { <$page/> }.into_any()
+            }
+        }
+    )*};
+}
+
+use connection::ConnectionPage;
+use drift::DriftPageView;
+use groups::{GroupPage, GroupsPage};
+use history::HistoryPage;
+use seats::SeatsPageView;
+use users::{UserPage, UsersPage};
+
+lazy_pages! {
+    OverviewRoute => Overview,
+    ConnectionRoute => ConnectionPage,
+    UsersRoute => UsersPage,
+    UserRoute => UserPage,
+    GroupsRoute => GroupsPage,
+    GroupRoute => GroupPage,
+    DriftRoute => DriftPageView,
+    SeatsRoute => SeatsPageView,
+    HistoryRoute => HistoryPage,
 }
 
 #[component]

@@ -4,5 +4,6 @@
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    // The page's lazy route (see `app::App`) is loaded before the body is hydrated.
+    leptos::mount::hydrate_lazy(app::App);
 }

@@ -3,8 +3,8 @@
 //! - `cargo xtask demo [--release]` — install what is missing, build the site, start the demo.
 //! - `cargo xtask test` — formatting, clippy, every Rust test (SQLite and PostgreSQL), the site
 //!   build and the Playwright suite in Debian's Chromium, with a timing summary.
-//! - `cargo xtask bench <snapshot|scope|refresh|rules|seed|concurrency> [args]` — one benchmark, release build
-//!   (figures go to BENCHMARKS.md).
+//! - `cargo xtask bench <snapshot|scope|refresh|pages|rules|seed|concurrency|wasm> [args]` — one
+//!   benchmark, release build (figures go to BENCHMARKS.md).
 //! - `cargo xtask setup` — only install the tools (wasm target, cargo-leptos, wasm-bindgen-cli,
 //!   npm packages, Chromium, the Python peers moto and scim2-tester in a virtualenv).
 //!
@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
+mod bundle;
 mod tools;
 
 type Result<T = ()> = std::result::Result<T, String>;
@@ -55,7 +56,7 @@ fn print_help() {
         "cargo xtask <command>\n\n\
          \x20 demo [--release]  install missing tools, build the site, start the demo and print its URL\n\
          \x20 test              fmt, clippy, all Rust tests (SQLite + PostgreSQL), site build, Playwright\n\
-         \x20 bench <name> [..] run a benchmark: snapshot [demo|10k|large], scope [demo|10k|large] [pingone], refresh [demo|large] [postgres] [pingone], pages [large|demo], rules, seed, concurrency\n\
+         \x20 bench <name> [..] run a benchmark: snapshot [demo|10k|large], scope [demo|10k|large] [pingone], refresh [demo|large] [postgres] [pingone], pages [large|demo], rules, seed, concurrency, wasm\n\
          \x20 setup             install the tools only (wasm target, cargo-leptos, wasm-bindgen-cli, npm, Chromium, moto, scim2-tester)\n"
     );
 }
@@ -64,16 +65,20 @@ fn print_help() {
 fn bench(root: &Path, args: &[String]) -> Result {
     let Some(name) = args.first() else {
         return Err(
-            "name a benchmark: snapshot, scope, refresh, pages, rules, seed or concurrency".into(),
+            "name a benchmark: snapshot, scope, refresh, pages, rules, seed, concurrency or wasm"
+                .into(),
         );
     };
+    if name == "wasm" {
+        return bundle::report(root);
+    }
     let package = match name.as_str() {
         "snapshot" | "scope" => "connectors",
         "refresh" | "pages" => "server",
         "rules" | "seed" | "concurrency" => "sandbox",
         other => {
             return Err(format!(
-                "unknown benchmark {other:?}; one of snapshot, scope, refresh, pages, rules, seed, concurrency"
+                "unknown benchmark {other:?}; one of snapshot, scope, refresh, pages, rules, seed, concurrency, wasm"
             ));
         }
     };
@@ -200,7 +205,7 @@ pub(crate) fn cargo() -> Command {
 
 /// A command with the workspace's node_modules/.bin first on PATH, where cargo-leptos looks for
 /// tailwindcss and wasm-opt (it would try to download them otherwise, which fails offline).
-fn with_node_bin(root: &Path, mut cmd: Command) -> Command {
+pub(crate) fn with_node_bin(root: &Path, mut cmd: Command) -> Command {
     let node_bin = root.join("node_modules").join(".bin");
     let path = std::env::var_os("PATH").unwrap_or_default();
     let mut paths = vec![node_bin];
@@ -214,7 +219,9 @@ fn with_node_bin(root: &Path, mut cmd: Command) -> Command {
 
 fn build_site(root: &Path, release: bool) -> Result {
     let mut cmd = with_node_bin(root, cargo());
-    cmd.args(["leptos", "build"]);
+    // `--split`: each page's lazy route becomes its own wasm chunk (see `app::App`), so the tests
+    // hydrate what the demo and a deployment serve.
+    cmd.args(["leptos", "build", "--split"]);
     if release {
         cmd.arg("--release");
     }

@@ -1,0 +1,66 @@
+import { expect, test, type Page } from "@playwright/test";
+import { signIn, watchForErrors } from "./helpers";
+
+// Each page's code loads with the page (lazy routes, `cargo leptos build --split`): the first
+// load of a page fetches the shell's module and that page's chunks, which the server names in
+// the page's head so the browser fetches them before the shell asks; another page's chunks load
+// when the reader goes there, and the page then works as before.
+
+function wasmRequests(page: Page): Set<string> {
+  const seen = new Set<string>();
+  page.on("request", (req) => {
+    const path = new URL(req.url()).pathname;
+    if (path.startsWith("/pkg/") && path.endsWith(".wasm")) seen.add(path);
+  });
+  return seen;
+}
+
+// The shell's module is `tessera.wasm`; every other wasm file is a chunk of some page.
+const shell = (path: string) => /^\/pkg\/tessera[^/]*\.wasm$/.test(path);
+const chunks = (paths: Iterable<string>) => [...paths].filter((p) => !shell(p));
+
+test("a page loads its own code with it, and another page's code when the reader goes there", async ({ page }) => {
+  const errors = watchForErrors(page);
+  await signIn(page, "security-admin");
+
+  const seen = wasmRequests(page);
+  const response = await page.goto("/history");
+  await expect(page.locator("main")).toHaveAttribute("data-hydrated", "true");
+  await expect(page.getByRole("heading", { level: 1, name: "History" })).toBeVisible();
+
+  // The server names the page's chunks in its head: a preload for each one the browser loads.
+  const html = (await response?.text()) ?? "";
+  const head = html.slice(0, html.indexOf("</head>"));
+  const preloaded = [...head.matchAll(/<link [^>]*>/g)]
+    .map((m) => m[0])
+    .filter((link) => link.includes('rel="preload"'))
+    .map((link) => /href="([^"]+\.wasm)"/.exec(link)?.[1] ?? "")
+    .filter((href) => href !== "" && !shell(href));
+  expect(preloaded.length).toBeGreaterThan(0);
+  const historyChunks = chunks(seen);
+  expect(historyChunks.length).toBeGreaterThan(0);
+  for (const chunk of historyChunks) expect(preloaded).toContain(chunk);
+  // The shell's own module is not the whole console.
+  expect([...seen].some(shell)).toBe(true);
+
+  // Going to Seats in the page fetches chunks History did not need, and Seats works: its
+  // figures come from a server function called by the page's newly loaded code.
+  seen.clear();
+  const seatsCall = page.waitForResponse((res) => res.url().includes("/api/") && res.request().method() === "POST");
+  await page.getByTestId("nav").getByRole("link", { name: "Seats" }).click();
+  await expect(page).toHaveURL(/\/seats$/);
+  await expect(page.getByRole("heading", { level: 1, name: "Seats" })).toBeVisible();
+  expect((await seatsCall).status()).toBe(200);
+  await expect(page.getByTestId("seat-cost")).toHaveText(/^USD [\d,]+\.\d\d$/);
+  const seatsChunks = chunks(seen);
+  expect(seatsChunks.length).toBeGreaterThan(0);
+  for (const chunk of seatsChunks) expect(historyChunks).not.toContain(chunk);
+
+  // Back to History: its chunks are already here, nothing is fetched again.
+  seen.clear();
+  await page.goBack();
+  await expect(page.getByRole("heading", { level: 1, name: "History" })).toBeVisible();
+  expect(chunks(seen)).toEqual([]);
+
+  expect(errors).toEqual([]);
+});
