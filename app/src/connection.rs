@@ -465,8 +465,6 @@ pub fn ConnectionPage() -> impl IntoView {
                 match view.await {
                     Err(e) => view! { <div class="mt-6"><ErrorNote message=crate::ui::error_text(&e)/></div> }.into_any(),
                     Ok(v) => {
-                        // Admins' forms are their own chunk in a split build: only they fetch it.
-                        let settings = if admin { Some(admin_settings(v.clone(), actions).await) } else { None };
                         let (t, word) = tone(&v.overall);
                         view! {
                             <div class="mt-4 flex flex-wrap items-center gap-3" data-testid="connection-overall" data-status=v.overall.clone()>
@@ -488,7 +486,7 @@ pub fn ConnectionPage() -> impl IntoView {
                                     v.checks.clone().into_iter().map(|c| view! { <CheckItem c/> }).collect_view().into_any()
                                 }}
                             </ol>
-                            {settings}
+                            {admin.then(|| view! { <Settings v=v.clone() actions/> })}
                         }.into_any()
                     }
                 }
@@ -532,14 +530,6 @@ struct Actions {
     idp: ServerAction<UploadMetadata>,
     scim: ServerAction<SetScim>,
     attest: ServerAction<Attest>,
-}
-
-/// The admin forms, loaded lazily: with `cargo leptos build --split` they are a wasm chunk of
-/// their own, fetched only when an admin opens the page (auditors read the checklist without
-/// them).
-#[lazy]
-async fn admin_settings(v: ConnectionView, actions: Actions) -> AnyView {
-    view! { <Settings v actions/> }.into_any()
 }
 
 /// What admins enter for the checks.

@@ -14,7 +14,7 @@ const BUDGET: u64 = 400 * 1000;
 
 /// The `#[lazy]` functions that are not routes, and the route whose page loads them: the first
 /// load of that page for someone who sees them is the union of both chunk lists.
-const LOADED_WITH: &[(&str, &str)] = &[("admin settings", "connection route")];
+const LOADED_WITH: &[(&str, &str)] = &[];
 
 pub(crate) fn report(root: &Path) -> Result {
     crate::tools::ensure_all(root, crate::tools::Need::Build)?;
