@@ -40,7 +40,7 @@ test("a page loads its own code with it, and another page's code when the reader
   const historyChunks = chunks(seen);
   expect(historyChunks.length).toBeGreaterThan(0);
   for (const chunk of historyChunks) expect(preloaded).toContain(chunk);
-  // The shell's own module is not the whole console.
+  // The shell's own module loads too: the chunks only add to it.
   expect([...seen].some(shell)).toBe(true);
 
   // Going to Seats in the page fetches chunks History did not need, and Seats works: its

@@ -3,7 +3,7 @@
 //! route the module plus the chunks cargo-leptos's split manifest lists for it — a page's first
 //! load. The budget is 400 KB gzip.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -12,19 +12,9 @@ use crate::Result;
 
 const BUDGET: u64 = 400 * 1000;
 
-/// The `#[lazy]` functions that are not routes, and the route whose page loads them: the first
-/// load of that page for someone who sees them is the union of both chunk lists.
-const LOADED_WITH: &[(&str, &str)] = &[];
-
 pub(crate) fn report(root: &Path) -> Result {
     crate::tools::ensure_all(root, crate::tools::Need::Build)?;
-    crate::run(crate::with_node_bin(root, crate::cargo()).args([
-        "leptos",
-        "build",
-        "--release",
-        "--split",
-        "--frontend-only",
-    ]))?;
+    crate::build_site(root, crate::Site::ReleaseFrontendOnly)?;
     let pkg = root.join("target").join("site").join("pkg");
     let manifest_path = pkg.join("__wasm_split_manifest.json");
     let manifest: BTreeMap<String, Vec<String>> = serde_json::from_str(
@@ -32,60 +22,59 @@ pub(crate) fn report(root: &Path) -> Result {
             .map_err(|e| format!("cannot read {}: {e}", manifest_path.display()))?,
     )
     .map_err(|e| format!("{} is not a split manifest: {e}", manifest_path.display()))?;
-    let gz = |name: &str| gzip_size(&pkg.join(name));
-    let main = gz("tessera.wasm")?;
+    // Each wasm file gzipped once, by name without `.wasm`.
+    let mut gzipped: BTreeMap<String, u64> = BTreeMap::new();
+    for entry in std::fs::read_dir(&pkg).map_err(|e| format!("{}: {e}", pkg.display()))? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        if let (Some("wasm"), Some(stem)) = (
+            path.extension().and_then(|x| x.to_str()),
+            path.file_stem().and_then(|s| s.to_str()),
+        ) {
+            gzipped.insert(stem.to_string(), gzip_size(&path)?);
+        }
+    }
+    let size = |module: &str| {
+        gzipped.get(module).copied().ok_or_else(|| {
+            format!(
+                "the split manifest names {module}.wasm, which is not in {}",
+                pkg.display()
+            )
+        })
+    };
+    let main = size("tessera")?;
     println!("\nWasm, gzip -9 (release, --split), budget {BUDGET} B per first load");
     println!("| what loads | gzip | within budget |");
     println!("|---|---|---|");
     println!("| shell module `tessera.wasm` | {main} B | {} |", yes(main));
-    let chunks: BTreeMap<String, &Vec<String>> = manifest
-        .iter()
-        .map(|(key, modules)| (route_name(key), modules))
-        .collect();
-    let first_load = |modules: &mut dyn Iterator<Item = &String>| -> Result<u64> {
-        let unique: std::collections::BTreeSet<&String> = modules.collect();
+    let mut sizes: BTreeMap<String, u64> = BTreeMap::new();
+    for (key, modules) in &manifest {
+        let name = route_name(key);
+        // A `#[lazy]` function that is not a route loads with some page: which one, only its
+        // caller knows, so its first load cannot be counted here.
+        if !name.ends_with(" route") {
+            return Err(format!(
+                "{name:?} is a lazy function, not a route: count it with the page that loads it"
+            ));
+        }
+        let unique: BTreeSet<&String> = modules.iter().collect();
         let mut total = main;
         for module in unique {
-            total += gz(&format!("{module}.wasm"))?;
+            total += size(module)?;
         }
-        Ok(total)
-    };
-    let mut sizes: BTreeMap<String, u64> = BTreeMap::new();
-    for (name, modules) in &chunks {
-        if name.ends_with(" route") {
-            sizes.insert(name.clone(), first_load(&mut modules.iter())?);
-            continue;
-        }
-        let Some((_, page)) = LOADED_WITH.iter().find(|(lazy, _)| lazy == name) else {
-            return Err(format!(
-                "the lazy function {name:?} is not in xtask's LOADED_WITH: name the route that loads it"
-            ));
-        };
-        let route = chunks
-            .get(*page)
-            .ok_or_else(|| format!("LOADED_WITH names {page:?}, which the manifest lacks"))?;
-        sizes.insert(
-            format!("{page} with {name}"),
-            first_load(&mut route.iter().chain(modules.iter()))?,
-        );
+        sizes.insert(name, total);
     }
     for (route, total) in &sizes {
         println!("| + {route} | {total} B | {} |", yes(*total));
     }
-    let mut everything = 0;
-    let mut files = 0;
-    for entry in std::fs::read_dir(&pkg).map_err(|e| format!("{}: {e}", pkg.display()))? {
-        let path = entry.map_err(|e| e.to_string())?.path();
-        if path.extension().is_some_and(|x| x == "wasm") {
-            everything += gzip_size(&path)?;
-            files += 1;
-        }
-    }
-    println!("| all {files} wasm files together | {everything} B | — |");
+    println!(
+        "| all {} wasm files together | {} B | — |",
+        gzipped.len(),
+        gzipped.values().sum::<u64>()
+    );
     println!(
         "| JS `tessera.js` / CSS `tessera.css` | {} B / {} B | — |",
-        gz("tessera.js")?,
-        gz("tessera.css")?
+        gzip_size(&pkg.join("tessera.js"))?,
+        gzip_size(&pkg.join("tessera.css"))?
     );
     match sizes.iter().find(|(_, total)| **total > BUDGET) {
         Some((route, total)) => Err(format!(

@@ -205,7 +205,7 @@ pub(crate) fn cargo() -> Command {
 
 /// A command with the workspace's node_modules/.bin first on PATH, where cargo-leptos looks for
 /// tailwindcss and wasm-opt (it would try to download them otherwise, which fails offline).
-pub(crate) fn with_node_bin(root: &Path, mut cmd: Command) -> Command {
+fn with_node_bin(root: &Path, mut cmd: Command) -> Command {
     let node_bin = root.join("node_modules").join(".bin");
     let path = std::env::var_os("PATH").unwrap_or_default();
     let mut paths = vec![node_bin];
@@ -217,13 +217,25 @@ pub(crate) fn with_node_bin(root: &Path, mut cmd: Command) -> Command {
     cmd
 }
 
-fn build_site(root: &Path, release: bool) -> Result {
+/// Which site `cargo leptos build` makes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Site {
+    Debug,
+    Release,
+    /// The release wasm, CSS and JS only (`bench wasm`).
+    ReleaseFrontendOnly,
+}
+
+pub(crate) fn build_site(root: &Path, site: Site) -> Result {
     let mut cmd = with_node_bin(root, cargo());
     // `--split`: each page's lazy route becomes its own wasm chunk (see `app::App`), so the tests
     // hydrate what the demo and a deployment serve.
     cmd.args(["leptos", "build", "--split"]);
-    if release {
+    if site != Site::Debug {
         cmd.arg("--release");
+    }
+    if site == Site::ReleaseFrontendOnly {
+        cmd.arg("--frontend-only");
     }
     run(&mut cmd)
 }
@@ -242,7 +254,7 @@ fn demo(root: &Path, args: &[String]) -> Result {
         ));
     }
     tools::ensure_all(root, tools::Need::Build)?;
-    build_site(root, release)?;
+    build_site(root, if release { Site::Release } else { Site::Debug })?;
     let bin = server_binary(root, release);
     let mut cmd = Command::new(&bin);
     cmd.arg("demo").current_dir(root);
@@ -341,7 +353,7 @@ fn run_test_phases(root: &Path, phases: &mut Vec<Phase>, tally: &mut Tally) -> R
         tally.add_output(&output);
         outcome
     })?;
-    phase("site build", &mut || build_site(root, false))?;
+    phase("site build", &mut || build_site(root, Site::Debug))?;
     phase("end-to-end (Playwright)", &mut || {
         let tmp = root.join("end2end").join(".tmp");
         if tmp.exists() {
