@@ -24,6 +24,10 @@ use sandbox::seed::{Organisation, SeedSpec};
 use sandbox::server::{RunningSandbox, SandboxConfig};
 use server::refresh::Refresher;
 
+/// The allocator the `tessera` binary uses (`server/src/main.rs`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const QUOTA: u32 = 400;
 const CONNECTIONS: &str = "100";
 const SECONDS: &str = "10s";

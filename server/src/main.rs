@@ -1,5 +1,10 @@
 //! `tessera`: see `tessera --help`.
 
+/// mimalloc rather than glibc malloc: page rendering allocates many small short-lived values,
+/// and glibc's malloc/free took about a quarter of the CPU of a page under load (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     server::cli::run()
 }

@@ -52,7 +52,7 @@ pub use connection::{SCIM_TOKEN_PURPOSE, ScimSetting, Setting, Verified, setting
 pub use identity_center::{Outcome, Refresh, RefreshKind};
 pub use idp_scope::{ScopeOutcome, ScopeRead, StoredDrift};
 pub use lists::{GroupQuery, GroupRow, OriginFilter, PageOf, UserQuery, UserRow, UserSort};
-pub use sessions::Sessions;
+pub use sessions::{REVOCATIONS_FRESH, Sessions};
 pub use timeline::ObjectChange;
 
 /// Which database a [`Store`] is connected to.
@@ -109,6 +109,10 @@ pub enum StoreError {
     HeldIsStale(String),
 }
 
+/// How much of a SQLite database file each connection maps into memory (address space; the
+/// pages are the operating system's file cache, shared by every connection).
+const MMAP_BYTES: u64 = 1 << 30;
+
 /// Pool settings taken from configuration.
 #[derive(Debug, Clone)]
 pub struct ConnectOptions {
@@ -135,6 +139,9 @@ enum Pool {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: Pool,
+    /// The sign-outs everywhere, read once per [`sessions::REVOCATIONS_FRESH`] instead of on
+    /// every request.
+    revocations: std::sync::Arc<sessions::Revocations>,
 }
 
 /// The deployment's own record: who it is and how often it started.
@@ -180,7 +187,12 @@ impl Store {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(5));
+                .busy_timeout(Duration::from_secs(5))
+                // Reads map the file instead of copying each page through read(2) (a tenth of
+                // the CPU of a search under load went to those copies), and each connection
+                // keeps 16 MiB of pages instead of SQLite's default 2 MiB.
+                .pragma("mmap_size", MMAP_BYTES.to_string())
+                .pragma("cache_size", "-16384");
             let file = connect.get_filename().to_path_buf();
             if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
                 create_dir(dir)?;
@@ -197,6 +209,7 @@ impl Store {
                 })?;
             Ok(Self {
                 pool: Pool::Sqlite(pool),
+                revocations: Default::default(),
             })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let connect = PgConnectOptions::from_str(url).map_err(|e| bad_url(e.to_string()))?;
@@ -212,6 +225,7 @@ impl Store {
                 })?;
             Ok(Self {
                 pool: Pool::Postgres(pool),
+                revocations: Default::default(),
             })
         } else {
             Err(bad_url(

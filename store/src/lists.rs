@@ -99,6 +99,9 @@ fn prefix_end(prefix: &str) -> String {
     format!("{prefix}\u{10FFFF}")
 }
 
+/// The columns a user search looks in (each with its index).
+const USER_SEARCHED: [&str; 3] = ["u.user_name_lower", "u.display_name_lower", "u.email_lower"];
+
 /// A user row's columns; `seat` is kept by every write that changes it (`figures.rs`).
 pub(crate) const USER_COLUMNS: &str = "u.id, u.user_name, u.display_name, u.email, u.status, u.external_id, \
      u.first_seen, u.seat";
@@ -120,11 +123,12 @@ impl Store {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .map(str::to_lowercase);
-        let unfiltered = text.is_none()
-            && q.origin.is_none()
+        let no_filter = q.origin.is_none()
             && q.enabled.is_none()
             && q.has_seat.is_none()
             && q.has_drift.is_none();
+        let unfiltered = text.is_none() && no_filter;
+        let text_only = text.is_some() && no_filter;
         // Every user: the count the last write kept, not a count of 100,000 rows per page.
         let kept = if unfiltered {
             self.kept_figures().await?.get("users").copied()
@@ -134,6 +138,24 @@ impl Store {
         on_pool!(self, |pool| {
             let total: i64 = match kept {
                 Some(n) => n as i64,
+                None if text_only => {
+                    // Each column's matches read from its own index alone (no row is read),
+                    // a user matched by several counted once.
+                    let key = match backend {
+                        Backend::Sqlite => "u.rowid",
+                        Backend::Postgres => "u.id",
+                    };
+                    let mut total = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM (");
+                    for (i, column) in USER_SEARCHED.iter().enumerate() {
+                        if i > 0 {
+                            total.push(" UNION ");
+                        }
+                        total.push(format!("SELECT {key} FROM ic_users u"));
+                        Conditions::new(&mut total).prefix(&[column], text.as_deref(), backend);
+                    }
+                    total.push(") hits");
+                    total.build_query_scalar().fetch_one(pool).await?
+                }
                 None => {
                     let mut total = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM ic_users u");
                     push_user_filters(&mut total, q, text.as_deref(), backend);
@@ -278,11 +300,7 @@ fn push_user_filters<'a, DB: sqlx::Database>(
     String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
 {
     let mut c = Conditions::new(q);
-    c.prefix(
-        &["u.user_name_lower", "u.display_name_lower", "u.email_lower"],
-        text,
-        backend,
-    );
+    c.prefix(&USER_SEARCHED, text, backend);
     c.origin(query.origin, "u");
     c.holds(query.enabled, "u.status = 'ENABLED'");
     c.holds(query.has_seat, "u.seat = TRUE");

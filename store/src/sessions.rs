@@ -4,10 +4,16 @@
 //!
 //! Sign-out everywhere does not search the stored sessions (their data is opaque to SQL): it
 //! records, per person (or for everyone), the time before which their sign-ins no longer count
-//! (`session_revocations`, migration 0005), and the server checks it on every request.
+//! (`session_revocations`, migration 0005), and the server checks it on every request. The
+//! table (one row per person who signed out everywhere) is held in memory and read again when
+//! it is [`REVOCATIONS_FRESH`] old or when this process writes to it: a sign-out everywhere
+//! takes effect at once on the replica that recorded it and within that time on the others.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
 use tower_sessions_core::session::{Id, Record};
 use tower_sessions_core::session_store::{self, ExpiredDeletion, SessionStore};
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
@@ -39,6 +45,53 @@ impl Store {
     }
 }
 
+/// How long a read of `session_revocations` answers for before it is read again.
+pub const REVOCATIONS_FRESH: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The last read of `session_revocations` (subject → revoked before) and when it started, and
+/// when this process last wrote to the table.
+#[derive(Debug, Default)]
+pub(crate) struct Revocations {
+    held: std::sync::Mutex<Held>,
+}
+
+type Times = Arc<HashMap<String, DateTime<Utc>>>;
+
+#[derive(Debug, Default)]
+struct Held {
+    read: Option<(Instant, Times)>,
+    written: Option<Instant>,
+}
+
+impl Revocations {
+    fn held(&self) -> std::sync::MutexGuard<'_, Held> {
+        self.held.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn fresh(&self) -> Option<Times> {
+        self.held()
+            .read
+            .as_ref()
+            .filter(|(at, _)| at.elapsed() < REVOCATIONS_FRESH)
+            .map(|(_, times)| times.clone())
+    }
+
+    /// Keeps a read that started at `read_at`, unless this process wrote since (the read may
+    /// not have seen that write).
+    fn keep(&self, read_at: Instant, times: Times) {
+        let mut held = self.held();
+        if held.written.is_none_or(|w| w < read_at) {
+            held.read = Some((read_at, times));
+        }
+    }
+
+    fn forget(&self) {
+        let mut held = self.held();
+        held.read = None;
+        held.written = Some(Instant::now());
+    }
+}
+
 /// The `subject` that stands for everyone in `session_revocations`.
 const EVERYONE: &str = "*";
 
@@ -60,6 +113,7 @@ impl Store {
         .execute(pool)
         .await?
         .rows_affected());
+        self.revocations.forget();
         Ok(())
     }
 
@@ -69,14 +123,24 @@ impl Store {
         &self,
         subject: &str,
     ) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let times: Vec<DateTime<Utc>> = on_pool!(self, |pool| sqlx::query_scalar(
-            "SELECT revoked_before FROM session_revocations WHERE subject = $1 OR subject = $2"
-        )
-        .bind(subject)
-        .bind(EVERYONE)
-        .fetch_all(pool)
-        .await?);
-        Ok(times.into_iter().max())
+        let times = match self.revocations.fresh() {
+            Some(times) => times,
+            None => {
+                let read_at = Instant::now();
+                let rows: Vec<(String, DateTime<Utc>)> = on_pool!(self, |pool| sqlx::query_as(
+                    "SELECT subject, revoked_before FROM session_revocations"
+                )
+                .fetch_all(pool)
+                .await?);
+                let times = Arc::new(rows.into_iter().collect::<HashMap<_, _>>());
+                self.revocations.keep(read_at, times.clone());
+                times
+            }
+        };
+        Ok([subject, EVERYONE]
+            .iter()
+            .filter_map(|s| times.get(*s).copied())
+            .max())
     }
 }
 

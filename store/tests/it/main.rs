@@ -6,3 +6,4 @@ mod connection;
 mod deployment;
 mod history;
 mod leases;
+mod sessions;
