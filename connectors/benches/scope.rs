@@ -19,7 +19,7 @@ use std::time::Instant;
 use connectors::entra::{EntraReader, EntraSettings};
 use connectors::pingone::{PingOneReader, PingOneSettings};
 use connectors::scope::{IdpReader, IdpScopeSource};
-use domain::drift::IdpScope;
+use domain::scope::IdpScope;
 use sandbox::expect::{pingone_scope_of, scope_of};
 use sandbox::seed::{Organisation, SeedSpec};
 use sandbox::server::{IdpKind, RunningSandbox, SandboxConfig};

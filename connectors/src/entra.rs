@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
 use domain::connection::{IdpApp, Provisioning};
-use domain::drift::{IdpScope, ScopeGroup, ScopeUser};
+use domain::scope::{IdpScope, ScopeGroup, ScopeUser};
 use futures_util::{StreamExt, TryStreamExt, stream};
 use serde::Deserialize;
 use serde_json::Value;

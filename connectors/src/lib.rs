@@ -8,7 +8,7 @@
 //!   allow.
 //! - [`entra`]: reads Entra ID's provisioning scope for the Identity Center app (Microsoft
 //!   Graph over reqwest, app token from the client-credentials grant) into a
-//!   [`domain::drift::IdpScope`].
+//!   [`domain::scope::IdpScope`].
 //! - [`pingone`]: reads PingOne's propagation scope for Identity Center (the rule's
 //!   populations and groups, attributes through the rule's mappings) over the Platform API.
 //! - [`scope`]: the trait both IdP readers implement, and the deployment's reader; each

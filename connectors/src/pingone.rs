@@ -12,7 +12,7 @@ use std::ops::ControlFlow;
 use std::sync::{Mutex, PoisonError};
 
 use domain::connection::{IdpApp, Provisioning};
-use domain::drift::{IdpScope, ScopeBuilder, ScopeUser};
+use domain::scope::{IdpScope, ScopeBuilder, ScopeUser};
 use futures_util::{StreamExt, TryStreamExt, stream};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;

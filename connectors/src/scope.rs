@@ -1,7 +1,7 @@
 //! The IdP's provisioning scope for the Identity Center app, whichever IdP it is: what Identity
 //! Center should hold, compared with a snapshot by `domain::drift`.
 
-use domain::drift::IdpScope;
+use domain::scope::IdpScope;
 use tokio_util::sync::CancellationToken;
 
 use crate::entra::{EntraError, EntraReader};

@@ -9,6 +9,8 @@
 //!   replayed to answer "what did Identity Center look like at time T".
 //! - [`seats`]: effective Q Developer seats — users assigned directly ∪ members of assigned
 //!   groups, each once, with every path that gives the seat and since when.
+//! - [`scope`]: the IdP's provisioning scope (its users and groups, members as positions), as
+//!   a reader assembles it from pages arriving in any order.
 //! - [`drift`]: the IdP's provisioning scope against Identity Center — missing, orphaned,
 //!   mismatched, membership differences — with each object's origin.
 //! - [`timeline`]: one user's or group's history, each refresh's changes split by object.
@@ -23,6 +25,7 @@ pub mod changes;
 pub mod connection;
 pub mod drift;
 pub mod fuse;
+pub mod scope;
 pub mod seats;
 pub mod snapshot;
 pub mod timeline;

@@ -2,7 +2,7 @@
 //! Center snapshot and the IdP's provisioning scope. Tests compare what the connectors read over
 //! HTTP with these; benchmarks feed them to the rules.
 
-use domain::drift::{IdpScope, ScopeGroup, ScopeUser};
+use domain::scope::{IdpScope, ScopeGroup, ScopeUser};
 use domain::snapshot::{
     Assignment, Group, PrincipalKind, Snapshot, SnapshotError, User, UserStatus,
 };

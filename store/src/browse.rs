@@ -71,7 +71,7 @@ pub struct UserDetail {
     pub given_name: String,
     pub family_name: String,
     /// The IdP's user with this external id, from the last complete scope read.
-    pub idp: Option<domain::drift::ScopeUser>,
+    pub idp: Option<domain::scope::ScopeUser>,
     pub groups: Vec<MembershipOf>,
     pub seat_paths: Vec<SeatPath>,
     pub drift: Vec<StoredDrift>,

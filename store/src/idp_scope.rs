@@ -7,7 +7,8 @@
 //! that failed or was cancelled only adds its row: the last complete scope and drift stay.
 
 use chrono::{DateTime, Utc};
-use domain::drift::{Drift, IdpScope};
+use domain::drift::Drift;
+use domain::scope::IdpScope;
 use sqlx::Row;
 
 use crate::{Pool, Store, StoreError};
@@ -296,7 +297,7 @@ impl Store {
     pub async fn scope_user(
         &self,
         idp_id: &str,
-    ) -> Result<Option<domain::drift::ScopeUser>, StoreError> {
+    ) -> Result<Option<domain::scope::ScopeUser>, StoreError> {
         on_pool!(self, |pool| {
             let row = sqlx::query(
                 "SELECT idp_id, user_name, display_name, email, enabled FROM idp_users WHERE idp_id = $1",
@@ -305,7 +306,7 @@ impl Store {
             .fetch_optional(pool)
             .await?;
             row.map(|r| {
-                Ok(domain::drift::ScopeUser {
+                Ok(domain::scope::ScopeUser {
                     idp_id: r.try_get("idp_id")?,
                     user_name: r.try_get("user_name")?,
                     display_name: r.try_get("display_name")?,

@@ -43,7 +43,7 @@ fn reader(s: &RunningSandbox) -> PingOneReader {
     PingOneReader::new(settings(s, &worker.client_id, &worker.client_secret)).unwrap()
 }
 
-fn expected(s: &RunningSandbox) -> domain::drift::IdpScope {
+fn expected(s: &RunningSandbox) -> domain::scope::IdpScope {
     pingone_scope_of(&s.pingone().unwrap().state.environment().unwrap()).sorted()
 }
 

@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use domain::changes::diff;
-use domain::drift::{IdpScope, ScopeGroup, ScopeUser, drift};
+use domain::drift::drift;
+use domain::scope::{IdpScope, ScopeGroup, ScopeUser};
 use domain::snapshot::{Assignment, Group, PrincipalKind, Snapshot, User, UserStatus};
 use store::testkit::TestDb;
 use store::{
