@@ -73,55 +73,41 @@ pub async fn connection_page() -> Result<ConnectionView, ServerFnError> {
             attested: v.outcome.check.is_attested(),
         })
         .collect();
+    let mut settings = state.store.connection_settings().await.map_err(failed)?;
     let entered = |s: store::Setting, summary: String| Entered {
         by: s.updated_by,
         at: Stamp::of(s.updated_at, now),
         summary,
     };
-    let sp_metadata = state
-        .store
-        .connection_setting(setting::SP_METADATA)
-        .await
-        .map_err(failed)?
-        .map(|s| {
-            let summary = match connectors::saml_metadata::parse_sp(s.value.as_bytes()) {
-                Ok(m) => format!("entity id {} · ACS {}", m.entity_id, m.acs_urls.join(", ")),
-                Err(e) => format!("does not read: {e}"),
-            };
-            entered(s, summary)
-        });
-    let idp_metadata = state
-        .store
-        .connection_setting(setting::IDP_METADATA)
-        .await
-        .map_err(failed)?
-        .map(|s| {
-            let summary = match connectors::saml_metadata::parse_idp(s.value.as_bytes()) {
-                Ok(m) => format!(
-                    "entity id {} · {} signing certificate(s)",
-                    m.entity_id,
-                    m.certificates.len()
-                ),
-                Err(e) => format!("does not read: {e}"),
-            };
-            entered(s, summary)
-        });
-    let scim = state
-        .store
-        .connection_setting(setting::SCIM)
-        .await
-        .map_err(failed)?
-        .map(|s| {
-            let summary = match store::ScimSetting::decode(&s.value) {
-                Ok(scim) => format!(
-                    "{} · token created {} (sealed; never shown)",
-                    scim.endpoint,
-                    scim.token_created.format("%Y-%m-%d")
-                ),
-                Err(_) => "does not read: enter it again".to_string(),
-            };
-            entered(s, summary)
-        });
+    let sp_metadata = settings.remove(setting::SP_METADATA).map(|s| {
+        let summary = match connectors::saml_metadata::parse_sp(s.value.as_bytes()) {
+            Ok(m) => format!("entity id {} · ACS {}", m.entity_id, m.acs_urls.join(", ")),
+            Err(e) => format!("does not read: {e}"),
+        };
+        entered(s, summary)
+    });
+    let idp_metadata = settings.remove(setting::IDP_METADATA).map(|s| {
+        let summary = match connectors::saml_metadata::parse_idp(s.value.as_bytes()) {
+            Ok(m) => format!(
+                "entity id {} · {} signing certificate(s)",
+                m.entity_id,
+                m.certificates.len()
+            ),
+            Err(e) => format!("does not read: {e}"),
+        };
+        entered(s, summary)
+    });
+    let scim = settings.remove(setting::SCIM).map(|s| {
+        let summary = match store::ScimSetting::decode(&s.value) {
+            Ok(scim) => format!(
+                "{} · token created {} (sealed; never shown)",
+                scim.endpoint,
+                scim.token_created.format("%Y-%m-%d")
+            ),
+            Err(_) => "does not read: enter it again".to_string(),
+        };
+        entered(s, summary)
+    });
     Ok(ConnectionView {
         overall: domain::connection::overall(&outcomes).as_str().to_string(),
         checks,

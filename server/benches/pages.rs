@@ -5,8 +5,11 @@
 //! (Identity Center and Entra's scope, quotas ×20) fills a SQLite store; the connection
 //! checklist is verified; then the server's own router serves on a loopback port, a security
 //! admin signs in through the sandbox IdP, and Debian's `wrk` (100 connections, two threads,
-//! 10 s per address) requests each page with that session. Printed per address: requests/s,
-//! p50/p99 latency, and non-2xx answers or socket errors (which must be zero).
+//! 10 s per address) requests each page with that session. Printed per address: first the
+//! page alone (one client, one request at a time: p50/p99 and its size), then under load
+//! requests/s, p50/p99 latency, and non-2xx answers or socket errors (which must be zero).
+//! Arguments after the size keep only the addresses that contain one of them
+//! (`… --bench pages large /users /seats`).
 
 use std::num::NonZeroU32;
 use std::process::Command;
@@ -31,6 +34,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const QUOTA: u32 = 400;
 const CONNECTIONS: &str = "100";
 const SECONDS: &str = "10s";
+/// Requests per address in the one-at-a-time pass.
+const ALONE: usize = 200;
 
 fn fail(what: &str, e: impl std::fmt::Display) -> ! {
     eprintln!("{what}: {e}");
@@ -42,18 +47,21 @@ fn main() {
         .enable_all()
         .build()
         .unwrap_or_else(|e| fail("runtime", e));
-    let size = std::env::args()
+    // `[size] [address filter …]`: the filters keep the addresses that contain one of them.
+    let args: Vec<String> = std::env::args()
         .skip(1)
-        .find(|a| !a.starts_with('-'))
-        .unwrap_or_else(|| "large".into());
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let size = args.first().cloned().unwrap_or_else(|| "large".into());
+    let only: Vec<String> = args.iter().skip(1).cloned().collect();
     if Command::new("wrk").arg("--version").output().is_err() {
         fail("wrk", "not installed: apt-get install wrk");
     }
     let site = std::env::var("TESSERA_SITE_ROOT").unwrap_or_else(|_| "target/site".into());
-    runtime.block_on(run(&size, &site));
+    runtime.block_on(run(&size, &site, &only));
 }
 
-async fn run(size: &str, site: &str) {
+async fn run(size: &str, site: &str, only: &[String]) {
     let spec = SeedSpec::named(size).unwrap_or_else(|| fail("size", size));
     let org = Organisation::generate(&spec).unwrap_or_else(|e| fail("seed", e));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -224,6 +232,18 @@ async fn run(size: &str, site: &str) {
         "/seats".into(),
         "/history".into(),
     ];
+    let addresses: Vec<String> = addresses
+        .into_iter()
+        .filter(|a| only.is_empty() || only.iter().any(|o| a.contains(o.as_str())))
+        .collect();
+    // Each page alone first: one client, one request at a time (what the page itself costs,
+    // without any queue).
+    println!("\none client, one request at a time: {ALONE} requests per address");
+    println!("| address | p50 | p99 | bytes |");
+    println!("|---|---|---|---|");
+    for path in &addresses {
+        alone(&origin, path, &cookie).await;
+    }
     // Two passes: each client sends its next request as soon as the last is answered (the
     // harshest reading of "100 concurrent clients": latency is then 100 / throughput whatever
     // the page costs), and each client waits 100 ms between requests (people clicking, still
@@ -247,6 +267,41 @@ async fn run(size: &str, site: &str) {
     store.close().await;
     sandbox.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Requests `path` [`ALONE`] times one after the other; prints the median and p99 latency.
+async fn alone(origin: &str, path: &str, cookie: &str) {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap_or_else(|e| fail("client", e));
+    let mut took = Vec::with_capacity(ALONE);
+    let mut bytes = 0;
+    for _ in 0..ALONE {
+        let started = Instant::now();
+        let response = client
+            .get(format!("{origin}{path}"))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap_or_else(|e| fail(path, e));
+        if !response.status().is_success() {
+            fail(path, response.status());
+        }
+        bytes = response
+            .bytes()
+            .await
+            .unwrap_or_else(|e| fail(path, e))
+            .len();
+        took.push(started.elapsed());
+    }
+    took.sort_unstable();
+    let at = |q: f64| took[((took.len() - 1) as f64 * q).round() as usize];
+    println!(
+        "| `{path}` | {:.2}ms | {:.2}ms | {bytes} |",
+        at(0.5).as_secs_f64() * 1000.0,
+        at(0.99).as_secs_f64() * 1000.0
+    );
 }
 
 /// One wrk run against one address, printed as a table row.

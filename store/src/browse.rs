@@ -119,15 +119,23 @@ impl Store {
     /// The overview's figures: the counts kept by the last writes (`figures.rs`) and the
     /// latest refreshes and scope read.
     pub async fn figures(&self) -> Result<Figures, StoreError> {
-        let kept = self.kept_figures().await?;
-        let count = |name: &str| kept.get(name).copied().unwrap_or(0);
-        let held = on_pool!(self, |pool| sqlx::query_scalar::<_, i64>(
-            "SELECT COUNT(*) FROM ic_refreshes WHERE outcome = 'held'"
+        // The kept counts, the held refreshes and whether any scope read completed, in one read
+        // (each query is a round trip to the database, or on SQLite to its connection's thread).
+        let rows: Vec<(String, i64)> = on_pool!(self, |pool| sqlx::query_as(
+            "SELECT name, value FROM figures \
+             UNION ALL SELECT 'held refreshes', COUNT(*) FROM ic_refreshes WHERE outcome = 'held' \
+             UNION ALL SELECT 'complete scope reads', COUNT(*) FROM \
+             (SELECT 1 FROM idp_reads WHERE outcome = 'read' LIMIT 1) complete"
         )
-        .fetch_one(pool)
-        .await?) as u64;
-        let last_scope_read = self.scope_reads(1).await?.into_iter().next();
-        let complete = self.last_complete_scope().await?.is_some();
+        .fetch_all(pool)
+        .await?);
+        let kept: std::collections::HashMap<String, u64> = rows
+            .into_iter()
+            .map(|(n, v)| (n, v.max(0) as u64))
+            .collect();
+        let count = |name: &str| kept.get(name).copied().unwrap_or(0);
+        let complete = count("complete scope reads") > 0;
+        let (last_refresh, last_success) = self.latest_refreshes().await?;
         Ok(Figures {
             users: count("users"),
             groups: count("groups"),
@@ -139,10 +147,10 @@ impl Store {
             subscribed_groups: count("subscribed_groups"),
             subscribed_users: count("subscribed_users"),
             taken_at: self.current_taken_at().await?,
-            last_refresh: self.refreshes(1).await?.into_iter().next(),
-            last_success: self.last_successful_refresh().await?,
-            last_scope_read,
-            held,
+            last_refresh,
+            last_success,
+            last_scope_read: self.scope_reads(1).await?.into_iter().next(),
+            held: count("held refreshes"),
         })
     }
 
@@ -159,15 +167,6 @@ impl Store {
             .into_iter()
             .map(|(n, v)| (n, v.max(0) as u64))
             .collect())
-    }
-
-    /// The newest scope read that completed, if any.
-    async fn last_complete_scope(&self) -> Result<Option<String>, StoreError> {
-        Ok(on_pool!(self, |pool| sqlx::query_scalar(
-            "SELECT id FROM idp_reads WHERE outcome = 'read' ORDER BY started_at DESC LIMIT 1"
-        )
-        .fetch_optional(pool)
-        .await?))
     }
 
     /// One user with their IdP counterpart, groups, seat paths and drift; None when Identity

@@ -116,6 +116,30 @@ impl Store {
         })
     }
 
+    /// Every setting entered, by name (the Connection page shows them all), in one read.
+    pub async fn connection_settings(
+        &self,
+    ) -> Result<std::collections::HashMap<String, Setting>, StoreError> {
+        on_pool!(self, |pool| {
+            let rows =
+                sqlx::query("SELECT name, value, updated_by, updated_at FROM connection_settings")
+                    .fetch_all(pool)
+                    .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok((
+                        r.try_get("name")?,
+                        Setting {
+                            value: r.try_get("value")?,
+                            updated_by: r.try_get("updated_by")?,
+                            updated_at: r.try_get("updated_at")?,
+                        },
+                    ))
+                })
+                .collect()
+        })
+    }
+
     /// Records an admin's attestation of `check` (kept; the latest counts).
     pub async fn attest(
         &self,

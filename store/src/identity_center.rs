@@ -590,15 +590,28 @@ impl Store {
         })
     }
 
-    /// The newest refresh that applied, confirmed or found nothing to change.
-    pub async fn last_successful_refresh(&self) -> Result<Option<Refresh>, StoreError> {
+    /// The latest refresh and the newest that applied, confirmed or found nothing to change
+    /// (the overview shows both), in one read.
+    pub async fn latest_refreshes(&self) -> Result<(Option<Refresh>, Option<Refresh>), StoreError> {
         let sql = format!(
-            "SELECT {REFRESH_COLUMNS} FROM ic_refreshes WHERE outcome IN ('applied', 'unchanged', 'confirmed') \
-             ORDER BY finished_at DESC, id LIMIT 1"
+            "SELECT 0 AS which, latest.* FROM (SELECT {REFRESH_COLUMNS} FROM ic_refreshes \
+             ORDER BY started_at DESC, id LIMIT 1) latest \
+             UNION ALL SELECT 1 AS which, success.* FROM (SELECT {REFRESH_COLUMNS} FROM ic_refreshes \
+             WHERE outcome IN ('applied', 'unchanged', 'confirmed') ORDER BY finished_at DESC, id LIMIT 1) success"
         );
         on_pool!(self, |pool| {
-            let row = sqlx::query(&sql).fetch_optional(pool).await?;
-            row.map(|row| refresh_of!(&row)).transpose()
+            let rows = sqlx::query(&sql).fetch_all(pool).await?;
+            let (mut latest, mut success) = (None, None);
+            for row in &rows {
+                let which: i32 = row.try_get("which")?;
+                let refresh = refresh_of!(row)?;
+                if which == 0 {
+                    latest = Some(refresh);
+                } else {
+                    success = Some(refresh);
+                }
+            }
+            Ok((latest, success))
         })
     }
 

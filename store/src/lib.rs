@@ -197,9 +197,13 @@ impl Store {
             if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
                 create_dir(dir)?;
             }
+            // No ping before handing out a connection: a SQLite connection is a file this
+            // process holds open, not a peer that can hang up, and sqlx's default ping is one
+            // more round trip to the connection's worker thread for every query.
             let pool = SqlitePoolOptions::new()
                 .max_connections(options.max_connections)
                 .acquire_timeout(options.acquire_timeout)
+                .test_before_acquire(false)
                 .connect_with(connect)
                 .await
                 .map_err(|source| StoreError::Connect {

@@ -56,7 +56,7 @@ fn print_help() {
         "cargo xtask <command>\n\n\
          \x20 demo [--release]  install missing tools, build the site, start the demo and print its URL\n\
          \x20 test              fmt, clippy, all Rust tests (SQLite + PostgreSQL), site build, Playwright\n\
-         \x20 bench <name> [..] run a benchmark: snapshot [demo|10k|large], scope [demo|10k|large] [pingone], refresh [demo|large] [postgres] [pingone], pages [large|demo], rules, seed, concurrency, wasm\n\
+         \x20 bench <name> [..] run a benchmark: snapshot [demo|10k|large], scope [demo|10k|large] [pingone], refresh [demo|large] [postgres] [pingone], pages [large|demo] [address filter..], rules, seed, concurrency, wasm\n\
          \x20 setup             install the tools only (wasm target, cargo-leptos, wasm-bindgen-cli, npm, Chromium, moto, scim2-tester)\n"
     );
 }

@@ -180,6 +180,7 @@ async fn figures_count_what_the_overview_shows(db: &TestDb) {
     assert_eq!(f.last_success.map(|r| r.id).as_deref(), Some("r2"));
     assert_eq!(f.last_scope_read.map(|r| r.id).as_deref(), Some("read-2"));
     assert_eq!(f.held, 0);
+    assert_eq!(f.last_refresh.map(|r| r.id).as_deref(), Some("r2"));
 
     // History: newest first, each with what it changed.
     let history = db.store.refresh_history(10).await.unwrap();
@@ -197,6 +198,25 @@ async fn figures_count_what_the_overview_shows(db: &TestDb) {
         "cat joined q-developers"
     );
     assert!(history[1].changes.unwrap().initial);
+
+    // A refresh that failed is the latest; the last success stays the one before it. A held one
+    // is counted until an admin decides.
+    let failed = Refresh {
+        outcome: Outcome::Failed,
+        detail: Some("throttled".into()),
+        ..refresh("r3", t(3), &s2)
+    };
+    db.store.record_refresh(&failed).await.unwrap();
+    let held = Refresh {
+        outcome: Outcome::Held,
+        ..refresh("r4", t(4), &s2)
+    };
+    db.store.hold_refresh(&held, &diff(&s2, &s2)).await.unwrap();
+    let f = db.store.figures().await.unwrap();
+    assert_eq!(f.last_refresh.map(|r| r.id).as_deref(), Some("r4"));
+    assert_eq!(f.last_success.map(|r| r.id).as_deref(), Some("r2"));
+    assert_eq!(f.held, 1);
+    assert_eq!(f.users, 4, "neither changed the snapshot");
 }
 
 async fn users_are_searched_filtered_sorted_and_paged(db: &TestDb) {

@@ -56,10 +56,26 @@ async fn settings_are_replaced_whole_and_say_who_entered_them(db: &TestDb) {
     .unwrap();
     assert_eq!(back.token_created, t(3));
     assert_eq!(back.token, "sealed:v1:abc");
+    // The page reads them all at once: the same values, by name.
+    let all = s.connection_settings().await.unwrap();
+    let mut names: Vec<&str> = all.keys().map(String::as_str).collect();
+    names.sort_unstable();
+    assert_eq!(names, [setting::SCIM, setting::SP_METADATA]);
+    assert_eq!(
+        all.get(setting::SP_METADATA),
+        Some(&got),
+        "the same setting as read alone"
+    );
     assert!(
         s.clear_connection_setting(setting::SP_METADATA)
             .await
             .unwrap()
+    );
+    assert!(
+        !s.connection_settings()
+            .await
+            .unwrap()
+            .contains_key(setting::SP_METADATA)
     );
     assert!(
         !s.clear_connection_setting(setting::SP_METADATA)
