@@ -129,10 +129,7 @@ impl Store {
         )
         .fetch_all(pool)
         .await?);
-        let kept: std::collections::HashMap<String, u64> = rows
-            .into_iter()
-            .map(|(n, v)| (n, v.max(0) as u64))
-            .collect();
+        let kept = by_name(rows);
         let count = |name: &str| kept.get(name).copied().unwrap_or(0);
         let complete = count("complete scope reads") > 0;
         let (last_refresh, last_success) = self.latest_refreshes().await?;
@@ -163,10 +160,7 @@ impl Store {
         )
         .fetch_all(pool)
         .await?);
-        Ok(rows
-            .into_iter()
-            .map(|(n, v)| (n, v.max(0) as u64))
-            .collect())
+        Ok(by_name(rows))
     }
 
     /// One user with their IdP counterpart, groups, seat paths and drift; None when Identity
@@ -520,4 +514,11 @@ impl Store {
             })
             .collect())
     }
+}
+
+/// Counts read as `(name, value)` rows, by name (a negative count reads as zero).
+fn by_name(rows: Vec<(String, i64)>) -> std::collections::HashMap<String, u64> {
+    rows.into_iter()
+        .map(|(n, v)| (n, v.max(0) as u64))
+        .collect()
 }
