@@ -52,7 +52,7 @@ pub fn When(stamp: Stamp) -> impl IntoView {
     view! {
         <time datetime=stamp.iso title=stamp.absolute.clone()>
             {stamp.relative}
-            <span class="text-slate-500 dark:text-slate-400">{format!(" ({})", stamp.absolute)}</span>
+            <span class="muted">{format!(" ({})", stamp.absolute)}</span>
         </time>
     }
 }
@@ -166,13 +166,14 @@ pub fn thousands(n: u64) -> String {
 /// A small coloured label.
 #[component]
 pub fn Badge(#[prop(into)] text: String, tone: Tone) -> impl IntoView {
-    let colour = match tone {
-        Tone::Good => "bg-emerald-100 text-emerald-800 dark:bg-emerald-950 dark:text-emerald-200",
-        Tone::Warn => "bg-amber-100 text-amber-900 dark:bg-amber-950 dark:text-amber-200",
-        Tone::Bad => "bg-red-100 text-red-800 dark:bg-red-950 dark:text-red-200",
-        Tone::Plain => "bg-slate-100 text-slate-700 dark:bg-slate-800 dark:text-slate-300",
+    // Short classes defined in style/main.css (a list repeats them on every row).
+    let class = match tone {
+        Tone::Good => "badge badge-good",
+        Tone::Warn => "badge badge-warn",
+        Tone::Bad => "badge badge-bad",
+        Tone::Plain => "badge badge-plain",
     };
-    view! { <span class=format!("inline-block rounded px-1.5 py-0.5 text-xs font-medium {colour}")>{text}</span> }
+    view! { <span class=class>{text}</span> }
 }
 
 /// A user's status: enabled, or disabled (`disabled` says what that means where it is shown).
@@ -196,11 +197,12 @@ pub enum Tone {
     Plain,
 }
 
-/// Classes of the lists' tables.
+/// Classes of the lists' tables. A cell and a link are repeated on every row, so they are
+/// short classes that `style/main.css` defines (`@utility cell`, `@utility link`).
 pub const TABLE: &str = "w-full text-left text-sm";
 pub const TH: &str = "border-b border-slate-200 px-2 py-2 font-medium text-slate-500 dark:border-slate-800 dark:text-slate-400";
-pub const TD: &str = "border-b border-slate-100 px-2 py-2 align-top dark:border-slate-800";
-pub const LINK: &str = "text-indigo-600 underline-offset-2 hover:underline dark:text-indigo-400";
+pub const TD: &str = "cell";
+pub const LINK: &str = "link";
 pub const INPUT: &str = "rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm dark:border-slate-700 dark:bg-slate-900";
 
 #[cfg(test)]

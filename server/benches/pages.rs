@@ -188,7 +188,7 @@ async fn run(size: &str, site: &str, only: &[String]) {
     let app = server::http::router(state, security);
     tokio::spawn(async move {
         let _ = axum::serve(
-            listener,
+            server::http::listener(listener),
             app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
         )
         .await;

@@ -36,6 +36,24 @@ pub fn routes() -> Vec<AxumRouteListing> {
 }
 
 /// Builds the whole application router around `state`.
+/// The console's listener: every accepted connection sends at once (`TCP_NODELAY`). A page
+/// streams in several writes (the shell, then each part as its data arrives); with Nagle's
+/// algorithm a write waits for the peer to acknowledge the one before, and a client that delays
+/// its acknowledgements (40 ms on Linux) stalled every streamed page by that much (BENCHMARKS.md,
+/// nineteenth session).
+pub fn listener(
+    listener: tokio::net::TcpListener,
+) -> axum::serve::TapIo<tokio::net::TcpListener, fn(&mut tokio::net::TcpStream)> {
+    use axum::serve::ListenerExt;
+    listener.tap_io(send_at_once as fn(&mut tokio::net::TcpStream))
+}
+
+fn send_at_once(tcp: &mut tokio::net::TcpStream) {
+    if let Err(e) = tcp.set_nodelay(true) {
+        tracing::debug!(error = %e, "could not set TCP_NODELAY on a connection");
+    }
+}
+
 pub fn router(state: AppState, security: Security) -> Router {
     use tower_sessions::cookie::SameSite;
     use tower_sessions::{Expiry, SessionManagerLayer};

@@ -313,7 +313,7 @@ pub async fn serve(
         std::time::Duration::from_secs(config.connection.verify_every_secs),
     );
     let served = axum::serve(
-        listener,
+        crate::http::listener(listener),
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown_signal())

@@ -552,6 +552,20 @@ async fn seats_and_counts_follow_every_write(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(seat_holders(db).await, ["dan@example.com"]);
+    let without = db
+        .store
+        .users(&UserQuery {
+            has_seat: Some(false),
+            limit: 10,
+            ..UserQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        (without.total, names(&without.rows).len()),
+        (3, 3),
+        "the users without a seat, counted from the kept figures"
+    );
     let f = db.store.figures().await.unwrap();
     assert_eq!((f.seat_holders, f.subscribed_groups), (1, 0));
     let ann = db.store.user_detail("u-ann").await.unwrap().unwrap();
