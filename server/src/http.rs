@@ -35,7 +35,6 @@ pub fn routes() -> Vec<AxumRouteListing> {
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
-/// Builds the whole application router around `state`.
 /// The console's listener: every accepted connection sends at once (`TCP_NODELAY`). A page
 /// streams in several writes (the shell, then each part as its data arrives); with Nagle's
 /// algorithm a write waits for the peer to acknowledge the one before, and a client that delays
@@ -54,6 +53,7 @@ fn send_at_once(tcp: &mut tokio::net::TcpStream) {
     }
 }
 
+/// Builds the whole application router around `state`.
 pub fn router(state: AppState, security: Security) -> Router {
     use tower_sessions::cookie::SameSite;
     use tower_sessions::{Expiry, SessionManagerLayer};

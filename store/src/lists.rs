@@ -123,27 +123,24 @@ impl Store {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .map(str::to_lowercase);
-        let no_filter = q.origin.is_none()
-            && q.enabled.is_none()
-            && q.has_seat.is_none()
-            && q.has_drift.is_none();
+        // Filters other than the seat (whose counts are kept, below).
+        let no_other_filter = q.origin.is_none() && q.enabled.is_none() && q.has_drift.is_none();
+        let no_filter = no_other_filter && q.has_seat.is_none();
         let text_only = text.is_some() && no_filter;
         // Every user, the seat holders or the others: the counts the last write kept, not a
         // count of up to 100,000 rows per page.
-        let kept =
-            if text.is_none() && q.origin.is_none() && q.enabled.is_none() && q.has_drift.is_none()
-            {
-                let kept = self.kept_figures().await?;
-                let users = kept.get("users").copied();
-                let holders = kept.get("seat_holders").copied();
-                match q.has_seat {
-                    None => users,
-                    Some(true) => holders,
-                    Some(false) => users.zip(holders).map(|(u, h)| u.saturating_sub(h)),
-                }
-            } else {
-                None
-            };
+        let kept = if text.is_none() && no_other_filter {
+            let kept = self.kept_figures().await?;
+            let users = kept.get("users").copied();
+            let holders = kept.get("seat_holders").copied();
+            match q.has_seat {
+                None => users,
+                Some(true) => holders,
+                Some(false) => users.zip(holders).map(|(u, h)| u.saturating_sub(h)),
+            }
+        } else {
+            None
+        };
         on_pool!(self, |pool| {
             let total: i64 = match kept {
                 Some(n) => n as i64,
