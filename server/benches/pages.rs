@@ -195,7 +195,7 @@ async fn run(size: &str, site: &str, only: &[String]) {
     });
 
     let cookie = sign_in_as(&origin, "security-admin").await;
-    // One user and one group with members, and a search prefix that matches some users.
+    // One user and one group with members, and search prefixes that match some users.
     let user = store
         .users(&store::UserQuery {
             limit: 1,
@@ -208,6 +208,8 @@ async fn run(size: &str, site: &str, only: &[String]) {
         .first()
         .unwrap_or_else(|| fail("users", "none stored"));
     let prefix: String = first.user_name.chars().take(3).collect();
+    // The first letter typed: a search that matches tens of thousands.
+    let letter: String = first.user_name.chars().take(1).collect();
     let group = store
         .groups(&store::GroupQuery {
             limit: 1,
@@ -224,6 +226,7 @@ async fn run(size: &str, site: &str, only: &[String]) {
         "/connection".into(),
         "/users".into(),
         format!("/users?q={prefix}"),
+        format!("/users?q={letter}"),
         "/users?seat=yes&sort=email".into(),
         format!("/users/{}", first.id),
         "/groups".into(),

@@ -245,6 +245,11 @@ impl<S: IdentityCenterSource + Sync> Refresher<S> {
         if let Some(scope) = scope {
             self.keep_scope(&refresh, scope, basis).await?;
         }
+        // The search index follows the snapshot now, not on the first search after it (which
+        // would read the database meanwhile). Only search's speed depends on it.
+        if let Err(e) = self.store.prepare_search().await {
+            tracing::warn!(error = %e, "the search index could not be built; searches read the database meanwhile");
+        }
         tracing::info!(
             kind = refresh.kind.as_str(),
             outcome = refresh.outcome.as_str(),

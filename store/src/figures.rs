@@ -4,8 +4,8 @@
 //! its own transaction, so a reader sees them exactly as consistent as the tables themselves.
 
 /// After the snapshot changed: each user's seat (held when assigned directly or a member of an
-/// assigned group; flipped only where that changed), each group's member count, then the
-/// snapshot's counts.
+/// assigned group; flipped only where that changed), each group's member count, the
+/// snapshot's counts, and its generation.
 pub(crate) const AFTER_SNAPSHOT: &[&str] = &[
     "UPDATE ic_users SET seat = NOT seat WHERE seat <> \
      (EXISTS (SELECT 1 FROM ic_assignments a WHERE a.principal_kind = 'USER' AND a.principal_id = ic_users.id) \
@@ -22,6 +22,9 @@ pub(crate) const AFTER_SNAPSHOT: &[&str] = &[
      UNION ALL SELECT 'seat_holders', COUNT(*) FROM ic_users WHERE seat = TRUE \
      UNION ALL SELECT 'subscribed_groups', COUNT(*) FROM ic_assignments WHERE principal_kind = 'GROUP' \
      UNION ALL SELECT 'subscribed_users', COUNT(*) FROM ic_assignments WHERE principal_kind = 'USER'",
+    // Counts the snapshot's writes: what tells a search index (`search.rs`) it is stale.
+    "INSERT INTO figures (name, value) VALUES ('snapshot_generation', 1) \
+     ON CONFLICT (name) DO UPDATE SET value = figures.value + 1",
 ];
 
 /// After a complete scope read replaced the scope and the drift: their counts.

@@ -42,6 +42,7 @@ mod identity_center;
 mod idp_scope;
 mod leases;
 mod lists;
+mod search;
 pub mod secrets;
 mod sessions;
 pub use browse::{
@@ -142,6 +143,8 @@ pub struct Store {
     /// The sign-outs everywhere, read once per [`sessions::REVOCATIONS_FRESH`] instead of on
     /// every request.
     revocations: std::sync::Arc<sessions::Revocations>,
+    /// The search index of the current snapshot's users, when built.
+    search: std::sync::Arc<search::Search>,
 }
 
 /// The deployment's own record: who it is and how often it started.
@@ -214,6 +217,7 @@ impl Store {
             Ok(Self {
                 pool: Pool::Sqlite(pool),
                 revocations: Default::default(),
+                search: Default::default(),
             })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let connect = PgConnectOptions::from_str(url).map_err(|e| bad_url(e.to_string()))?;
@@ -230,6 +234,7 @@ impl Store {
             Ok(Self {
                 pool: Pool::Postgres(pool),
                 revocations: Default::default(),
+                search: Default::default(),
             })
         } else {
             Err(bad_url(

@@ -106,16 +106,37 @@ const USER_SEARCHED: [&str; 3] = ["u.user_name_lower", "u.display_name_lower", "
 pub(crate) const USER_COLUMNS: &str = "u.id, u.user_name, u.display_name, u.email, u.status, u.external_id, \
      u.first_seen, u.seat";
 
+/// The column the user list is ordered by (then by id, the same way).
+pub(crate) fn sort_column(sort: UserSort) -> &'static str {
+    match sort {
+        UserSort::UserName => "u.user_name_lower",
+        UserSort::DisplayName => "u.display_name_lower",
+        UserSort::Email => "u.email_lower",
+        UserSort::FirstSeen => "u.first_seen",
+    }
+}
+
 impl Store {
-    /// The users the query selects, a page of them, and how many in all.
+    /// The users the query selects, a page of them, and how many in all. A search alone is
+    /// answered from the search index when this process holds the current one (`search.rs`).
     pub async fn users(&self, q: &UserQuery) -> Result<PageOf<UserRow>, StoreError> {
+        self.list_users(q, true).await
+    }
+
+    /// [`Store::users`] read from the database alone, never the search index: what the index's
+    /// answers are checked against.
+    #[cfg(feature = "testkit")]
+    pub async fn users_from_database(&self, q: &UserQuery) -> Result<PageOf<UserRow>, StoreError> {
+        self.list_users(q, false).await
+    }
+
+    async fn list_users(
+        &self,
+        q: &UserQuery,
+        use_index: bool,
+    ) -> Result<PageOf<UserRow>, StoreError> {
         let backend = self.backend();
-        let order = match q.sort {
-            UserSort::UserName => "u.user_name_lower",
-            UserSort::DisplayName => "u.display_name_lower",
-            UserSort::Email => "u.email_lower",
-            UserSort::FirstSeen => "u.first_seen",
-        };
+        let order = sort_column(q.sort);
         let dir = if q.descending { "DESC" } else { "ASC" };
         let text = q
             .text
@@ -127,6 +148,15 @@ impl Store {
         let no_other_filter = q.origin.is_none() && q.enabled.is_none() && q.has_drift.is_none();
         let no_filter = no_other_filter && q.has_seat.is_none();
         let text_only = text.is_some() && no_filter;
+        if let Some(text) = text.as_deref().filter(|_| text_only && use_index)
+            && let Some(index) = self.user_index().await?
+        {
+            let hits = index.page(text, q.sort, q.descending, q.offset, q.limit);
+            return Ok(PageOf {
+                rows: self.users_by_id(&hits.ids).await?,
+                total: hits.total,
+            });
+        }
         // Every user, the seat holders or the others: the counts the last write kept, not a
         // count of up to 100,000 rows per page.
         let kept = if text.is_none() && no_other_filter {
@@ -186,6 +216,33 @@ impl Store {
                 total: total as u64,
             })
         })
+    }
+
+    /// The users of `ids` (as list rows), in that order; ids no longer stored are left out.
+    async fn users_by_id(&self, ids: &[&str]) -> Result<Vec<UserRow>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut rows: Vec<UserRow> = on_pool!(self, |pool| {
+            let mut list = sqlx::QueryBuilder::new(format!(
+                "SELECT {USER_COLUMNS}, \
+                 (SELECT COUNT(*) FROM drift d WHERE d.user_id = u.id) AS drift \
+                 FROM ic_users u WHERE u.id IN ("
+            ));
+            let mut each = list.separated(", ");
+            for id in ids {
+                each.push_bind(id.to_string());
+            }
+            list.push(")");
+            list.build()
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(user_row)
+                .collect::<Result<_, StoreError>>()?
+        });
+        rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
+        Ok(rows)
     }
 
     /// The groups the query selects, a page of them, and how many in all.

@@ -105,7 +105,8 @@ fn scope() -> IdpScope {
     }
 }
 
-fn refresh(id: &str, at: DateTime<Utc>, s: &Snapshot) -> Refresh {
+/// An applied full refresh that read `s`, finished at `at`.
+pub(crate) fn refresh(id: &str, at: DateTime<Utc>, s: &Snapshot) -> Refresh {
     Refresh {
         id: id.into(),
         kind: RefreshKind::Full,

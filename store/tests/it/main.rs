@@ -6,4 +6,5 @@ mod connection;
 mod deployment;
 mod history;
 mod leases;
+mod search;
 mod sessions;
