@@ -264,7 +264,7 @@ pub fn DriftPageView() -> impl IntoView {
                                                 {p.rows.into_iter().map(|d| view! {
                                                     <li class="py-3 text-sm" data-kind=d.kind.clone()>
                                                         <p class="font-medium">{d.summary}</p>
-                                                        <p class="mt-0.5 text-slate-500 dark:text-slate-400">{d.cause}</p>
+                                                        <p class="mt-0.5 muted">{d.cause}</p>
                                                         <p class="mt-1 flex gap-3">
                                                             {d.user.map(|(id, name)| view! { <a class=LINK href=format!("/users/{id}")>{format!("User {name}")}</a> })}
                                                             {d.group.map(|(id, name)| view! { <a class=LINK href=format!("/groups/{id}")>{format!("Group {name}")}</a> })}

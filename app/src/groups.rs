@@ -381,7 +381,7 @@ fn Leads(id: String) -> impl IntoView {
                                         Some(id) => view! { <a class=LINK href=format!("/users/{id}")>{l.name}</a> }.into_any(),
                                         None => view! { <span>{l.name}</span> }.into_any(),
                                     }}
-                                    <span class="text-slate-500 dark:text-slate-400">{format!(" · {} · {}", l.user_name, l.source)}</span>
+                                    <span class="muted">{format!(" · {} · {}", l.user_name, l.source)}</span>
                                 </li>
                             }).collect_view()}
                         </ul>
@@ -452,7 +452,7 @@ fn GroupDetailView(g: GroupView) -> impl IntoView {
                             {g.drift.into_iter().map(|d| view! {
                                 <li>
                                     <p class="font-medium">{d.summary}</p>
-                                    <p class="text-slate-500 dark:text-slate-400">{d.cause}</p>
+                                    <p class="muted">{d.cause}</p>
                                     {d.user.map(|(id, name)| view! { <a class=LINK href=format!("/users/{id}")>{name}</a> })}
                                 </li>
                             }).collect_view()}

@@ -157,7 +157,7 @@ pub fn SeatsPageView() -> impl IntoView {
                                             <tbody>
                                                 {s.holders.into_iter().map(|h| view! {
                                                     <tr data-testid="holder">
-                                                        <td class=TD><a class=LINK href=format!("/users/{}", h.id)>{h.user_name}</a><br/><span class="text-slate-500 dark:text-slate-400">{h.display_name}</span></td>
+                                                        <td class=TD><a class=LINK href=format!("/users/{}", h.id)>{h.user_name}</a><br/><span class="muted">{h.display_name}</span></td>
                                                         <td class=TD>
                                                             <ul>
                                                                 {h.paths.into_iter().map(|(via, since)| view! {

@@ -162,7 +162,7 @@ fn StatusFigures(status: SystemStatus) -> impl IntoView {
                 .into_iter()
                 .map(|(label, id, value)| {
                     view! {
-                        <dt class="text-slate-500 dark:text-slate-400">{label}</dt>
+                        <dt class="muted">{label}</dt>
                         <dd class="font-mono text-slate-900 dark:text-slate-100 break-all" data-testid=id>{value}</dd>
                     }
                 })

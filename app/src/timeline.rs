@@ -136,7 +136,7 @@ pub fn HistoryCard(entries: Vec<Entry>, first_seen: Stamp) -> impl IntoView {
                     <ol class="space-y-3 text-sm" data-testid="history">
                         {entries.into_iter().map(|e| view! {
                             <li>
-                                <p class="text-slate-500 dark:text-slate-400"><When stamp=e.when/></p>
+                                <p class="muted"><When stamp=e.when/></p>
                                 <ul class="list-disc pl-5">
                                     {e.lines.into_iter().map(|l| view! {
                                         <li>

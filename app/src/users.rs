@@ -529,7 +529,7 @@ fn UserDetailView(u: UserView) -> impl IntoView {
                     view! {
                         <ul class="space-y-3 text-sm" data-testid="user-drift">
                             {u.drift.into_iter().map(|d| view! {
-                                <li><p class="font-medium">{d.summary}</p><p class="text-slate-500 dark:text-slate-400">{d.cause}</p></li>
+                                <li><p class="font-medium">{d.summary}</p><p class="muted">{d.cause}</p></li>
                             }).collect_view()}
                         </ul>
                     }.into_any()
