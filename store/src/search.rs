@@ -231,15 +231,19 @@ impl Store {
         Ok(generation.unwrap_or(0))
     }
 
+    /// The index this process holds, if it is the current snapshot's.
+    async fn current_index(&self) -> Result<Option<Arc<UserIndex>>, StoreError> {
+        let generation = self.snapshot_generation().await?;
+        Ok(self
+            .search
+            .current()
+            .filter(|i| i.generation() == generation))
+    }
+
     /// The index of the current snapshot, or None while it is being built (in the background,
     /// started here when needed): the caller answers from the database.
     pub(crate) async fn user_index(&self) -> Result<Option<Arc<UserIndex>>, StoreError> {
-        let generation = self.snapshot_generation().await?;
-        if let Some(index) = self
-            .search
-            .current()
-            .filter(|i| i.generation() == generation)
-        {
+        if let Some(index) = self.current_index().await? {
             return Ok(Some(index));
         }
         if !self.search.building.swap(true, Ordering::AcqRel) {
@@ -258,8 +262,7 @@ impl Store {
     /// already. Searches build it on their own when they find it missing or stale; this saves
     /// the first of them the database's slower answer (after a refresh, at start).
     pub async fn prepare_search(&self) -> Result<(), StoreError> {
-        let held = self.search.current().map(|i| i.generation());
-        if held == Some(self.snapshot_generation().await?) {
+        if self.current_index().await?.is_some() {
             return Ok(());
         }
         self.build_user_index().await
@@ -268,8 +271,7 @@ impl Store {
     /// Whether this process holds the index of the current snapshot (searches use it).
     #[cfg(feature = "testkit")]
     pub async fn search_index_is_current(&self) -> Result<bool, StoreError> {
-        let held = self.search.current().map(|i| i.generation());
-        Ok(held == Some(self.snapshot_generation().await?))
+        Ok(self.current_index().await?.is_some())
     }
 
     /// Reads every user's searched values and places in one consistent read, then keeps the
