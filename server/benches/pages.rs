@@ -9,7 +9,10 @@
 //! page alone (one client, one request at a time: p50/p99 and its size), then under load
 //! requests/s, p50/p99 latency, and non-2xx answers or socket errors (which must be zero).
 //! Arguments after the size keep only the addresses that contain one of them
-//! (`… --bench pages large /users /seats`).
+//! (`… --bench pages large /users /seats`; `=/` keeps exactly `/`). With `TESSERA_BENCH_KEEP=<dir>` each page's last
+//! answer in the one-at-a-time pass is written there (`users_q=a.html`), to read what its
+//! bytes are; with `TESSERA_BENCH_HOLD=<seconds>` the server keeps serving that long after the
+//! run, its address and session cookie printed.
 
 use std::num::NonZeroU32;
 use std::process::Command;
@@ -237,7 +240,13 @@ async fn run(size: &str, site: &str, only: &[String]) {
     ];
     let addresses: Vec<String> = addresses
         .into_iter()
-        .filter(|a| only.is_empty() || only.iter().any(|o| a.contains(o.as_str())))
+        .filter(|a| {
+            only.is_empty()
+                || only.iter().any(|o| match o.strip_prefix('=') {
+                    Some(exact) => a == exact,
+                    None => a.contains(o.as_str()),
+                })
+        })
         .collect();
     // Each page alone first: one client, one request at a time (what the page itself costs,
     // without any queue).
@@ -267,6 +276,15 @@ async fn run(size: &str, site: &str, only: &[String]) {
             measure(&origin, path, &cookie, script).await;
         }
     }
+    // `TESSERA_BENCH_HOLD=<seconds>`: keep serving that long after the run, with the address
+    // and the session cookie printed, to look at a page by hand (curl, wrk, perf).
+    if let Some(hold) = std::env::var("TESSERA_BENCH_HOLD")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+    {
+        println!("\nholding {hold} s: {origin} with Cookie: {cookie}");
+        tokio::time::sleep(std::time::Duration::from_secs(hold)).await;
+    }
     store.close().await;
     sandbox.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
@@ -291,12 +309,29 @@ async fn alone(origin: &str, path: &str, cookie: &str) {
         if !response.status().is_success() {
             fail(path, response.status());
         }
-        bytes = response
-            .bytes()
-            .await
-            .unwrap_or_else(|e| fail(path, e))
-            .len();
+        let body = response.bytes().await.unwrap_or_else(|e| fail(path, e));
         took.push(started.elapsed());
+        bytes = body.len();
+        if let Some(dir) = std::env::var_os("TESSERA_BENCH_KEEP") {
+            let name: String = path
+                .trim_start_matches('/')
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '=' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            let name = if name.is_empty() {
+                "overview".into()
+            } else {
+                name
+            };
+            let file = std::path::Path::new(&dir).join(format!("{name}.html"));
+            std::fs::write(&file, &body).unwrap_or_else(|e| fail("keep", e));
+        }
     }
     took.sort_unstable();
     let at = |q: f64| took[((took.len() - 1) as f64 * q).round() as usize];
