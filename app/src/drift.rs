@@ -10,9 +10,10 @@ use crate::ui::{Card, Empty, ErrorNote, LINK, Loading, query_string, thousands};
 /// One finding as the pages show it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DriftView {
-    pub seq: i64,
     pub kind: String,
     pub summary: String,
+    /// Empty in a [`DriftRun`], which says it once for all its findings.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub cause: String,
     /// The Identity Center user and group it names: (id, name).
     pub user: Option<(String, String)>,
@@ -128,7 +129,6 @@ impl DriftView {
             ),
         };
         Self {
-            seq: d.seq,
             kind: d.finding.kind().to_string(),
             summary,
             cause: d.finding.likely_cause().to_string(),
@@ -138,12 +138,38 @@ impl DriftView {
     }
 }
 
+/// Findings next to each other on the Drift page that share one likely cause: the cause is
+/// said once above them instead of under each (a page of 100 findings of one kind repeated
+/// the same sentence 100 times).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DriftRun {
+    pub cause: String,
+    pub findings: Vec<DriftView>,
+}
+
+/// `findings` in their order, each run of the same cause gathered into one [`DriftRun`].
+pub fn runs(findings: impl IntoIterator<Item = DriftView>) -> Vec<DriftRun> {
+    let mut out: Vec<DriftRun> = Vec::new();
+    for mut f in findings {
+        let cause = std::mem::take(&mut f.cause);
+        match out.last_mut() {
+            Some(run) if run.cause == cause => run.findings.push(f),
+            _ => out.push(DriftRun {
+                cause,
+                findings: vec![f],
+            }),
+        }
+    }
+    out
+}
+
 /// The Drift page's data: the count per kind and a page of findings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DriftFindings {
     /// (kind, heading, count), every kind in the page's order.
     pub counts: Vec<(String, String, u64)>,
-    pub rows: Vec<DriftView>,
+    /// The page's findings in order, in runs that share a likely cause.
+    pub runs: Vec<DriftRun>,
     /// Where the next page starts, when there is one.
     pub next_after: Option<i64>,
     /// When the scope these findings come from was read.
@@ -204,10 +230,10 @@ pub async fn drift_page(kind: String, after: Option<i64>) -> Result<DriftFinding
                 (tag.to_string(), heading.to_string(), n)
             })
             .collect(),
-        rows: rows
-            .iter()
-            .map(|r| DriftView::of(&r.drift, r.user_name.as_deref(), r.group_name.as_deref()))
-            .collect(),
+        runs: runs(
+            rows.iter()
+                .map(|r| DriftView::of(&r.drift, r.user_name.as_deref(), r.group_name.as_deref())),
+        ),
         next_after,
         read,
     })
@@ -256,22 +282,28 @@ pub fn DriftPageView() -> impl IntoView {
                                     </p>
                                 </nav>
                                 <Card title=heading.unwrap_or_else(|| "All findings".into())>
-                                    {if p.rows.is_empty() {
+                                    {if p.runs.is_empty() {
                                         view! { <Empty message="No drift of this kind: Identity Center matches the IdP here."/> }.into_any()
                                     } else {
                                         view! {
-                                            <ul class="divide-y divide-slate-100 dark:divide-slate-800" data-testid="drift-rows">
-                                                {p.rows.into_iter().map(|d| view! {
-                                                    <li class="py-3 text-sm" data-kind=d.kind.clone()>
-                                                        <p class="font-medium">{d.summary}</p>
-                                                        <p class="mt-0.5 muted">{d.cause}</p>
-                                                        <p class="mt-1 flex gap-3">
-                                                            {d.user.map(|(id, name)| view! { <a class=LINK href=format!("/users/{id}")>{format!("User {name}")}</a> })}
-                                                            {d.group.map(|(id, name)| view! { <a class=LINK href=format!("/groups/{id}")>{format!("Group {name}")}</a> })}
-                                                        </p>
-                                                    </li>
+                                            <div class="space-y-4" data-testid="drift-rows">
+                                                {p.runs.into_iter().map(|run| view! {
+                                                    <section>
+                                                        <p class="muted text-sm" data-testid="drift-cause">"Likely cause: "{run.cause}</p>
+                                                        <ul class="mt-1 divide-y divide-slate-100 dark:divide-slate-800">
+                                                            {run.findings.into_iter().map(|d| view! {
+                                                                <li class="py-2 text-sm" data-kind=d.kind>
+                                                                    <p class="font-medium">{d.summary}</p>
+                                                                    <p class="mt-1 flex gap-3">
+                                                                        {d.user.map(|(id, name)| view! { <a class=LINK href=format!("/users/{id}")>{format!("User {name}")}</a> })}
+                                                                        {d.group.map(|(id, name)| view! { <a class=LINK href=format!("/groups/{id}")>{format!("Group {name}")}</a> })}
+                                                                    </p>
+                                                                </li>
+                                                            }).collect_view()}
+                                                        </ul>
+                                                    </section>
                                                 }).collect_view()}
-                                            </ul>
+                                            </div>
                                             {p.next_after.map(|after| view! {
                                                 <a class=format!("{LINK} mt-3 inline-block text-sm") rel="next"
                                                     href=format!("/drift{}", query_string(&[("kind", kind.clone()), ("after", after.to_string())]))>"More findings →"</a>
@@ -294,5 +326,53 @@ fn kind_class(selected: bool) -> &'static str {
         "block rounded-md bg-indigo-50 px-2 py-1 font-medium text-indigo-700 dark:bg-indigo-950 dark:text-indigo-300"
     } else {
         "block rounded-md px-2 py-1 hover:bg-slate-100 dark:hover:bg-slate-800"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(summary: &str, cause: &str) -> DriftView {
+        DriftView {
+            kind: "orphan_user".into(),
+            summary: summary.into(),
+            cause: cause.into(),
+            user: None,
+            group: None,
+        }
+    }
+
+    #[test]
+    fn a_cause_is_said_once_per_run_and_order_is_kept() {
+        let page = runs([
+            finding("a", "hand-made"),
+            finding("b", "hand-made"),
+            finding("c", "leaver"),
+            finding("d", "hand-made"),
+        ]);
+        let seen: Vec<(&str, Vec<&str>)> = page
+            .iter()
+            .map(|r| {
+                (
+                    r.cause.as_str(),
+                    r.findings.iter().map(|f| f.summary.as_str()).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("hand-made", vec!["a", "b"]),
+                ("leaver", vec!["c"]),
+                ("hand-made", vec!["d"]),
+            ]
+        );
+        assert!(
+            page.iter()
+                .flat_map(|r| &r.findings)
+                .all(|f| f.cause.is_empty())
+        );
+        assert!(runs(Vec::new()).is_empty());
     }
 }

@@ -10,7 +10,7 @@ use crate::ui::{
     Badge, Card, Empty, ErrorNote, INPUT, LINK, Loading, Pager, Stamp, TABLE, TD, TH, Tone, When,
     query_string, thousands,
 };
-use crate::users::{Choice, UserListRow};
+use crate::users::Choice;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -194,6 +194,17 @@ pub fn GroupsPage() -> impl IntoView {
     }
 }
 
+/// One member as a group's page lists them: what the table shows and nothing else (the page's
+/// data travels to the browser for hydration).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MemberRow {
+    pub id: String,
+    pub user_name: String,
+    pub display_name: String,
+    pub enabled: bool,
+    pub since: Stamp,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GroupView {
     pub group: GroupListRow,
@@ -201,7 +212,7 @@ pub struct GroupView {
     /// The IdP's group with this external id: (name, members in scope).
     pub idp: Option<(String, u64)>,
     /// A page of members by user name (`group.members` counts them all).
-    pub members: Vec<(UserListRow, Stamp)>,
+    pub members: Vec<MemberRow>,
     /// Which page of members (from 1).
     pub page: u64,
     pub drift: Vec<crate::drift::DriftView>,
@@ -241,7 +252,13 @@ pub async fn group_page(id: String, page: u64) -> Result<Option<GroupView>, Serv
         members: d
             .members
             .iter()
-            .map(|(u, since)| (crate::users::row_of(u, now), Stamp::of(*since, now)))
+            .map(|(u, since)| MemberRow {
+                id: u.id.clone(),
+                user_name: u.user_name.clone(),
+                display_name: u.display_name.clone(),
+                enabled: u.enabled,
+                since: Stamp::of(*since, now),
+            })
             .collect(),
         page,
         drift: d
@@ -472,12 +489,12 @@ fn GroupDetailView(g: GroupView) -> impl IntoView {
                         <table class=TABLE data-testid="members">
                             <thead><tr><th class=TH>"User"</th><th class=TH>"Display name"</th><th class=TH>"Status"</th><th class=TH>"Member since"</th></tr></thead>
                             <tbody>
-                                {g.members.into_iter().map(|(u, since)| view! {
+                                {g.members.into_iter().map(|u| view! {
                                     <tr>
                                         <td class=TD><a class=LINK href=format!("/users/{}", u.id)>{u.user_name}</a></td>
                                         <td class=TD>{u.display_name}</td>
                                         <td class=TD><crate::ui::StatusBadge enabled=u.enabled/></td>
-                                        <td class=TD><When stamp=since/></td>
+                                        <td class=TD><When stamp=u.since/></td>
                                     </tr>
                                 }).collect_view()}
                             </tbody>

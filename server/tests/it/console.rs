@@ -124,12 +124,33 @@ async fn refresh_now_fills_the_console_and_its_figures_match_the_organisation(db
 
     // A user with drift: the finding is on the Drift page and on the user's page.
     let findings = json(&h.call_with("/api/drift_page", &auditor, "kind=").await.body);
-    let with_user = findings["rows"]
+    let with_user = findings["runs"]
         .as_array()
         .unwrap()
         .iter()
+        .flat_map(|run| run["findings"].as_array().unwrap())
         .find(|r| r["user"].is_array())
         .expect("a finding about an Identity Center user");
+    // Each finding's likely cause, said once for the findings beside it that share it.
+    let runs = findings["runs"].as_array().unwrap();
+    assert!(
+        runs.iter()
+            .all(|r| !r["cause"].as_str().unwrap().is_empty())
+    );
+    assert!(runs.windows(2).all(|w| w[0]["cause"] != w[1]["cause"]));
+    let drift_html = h.get("/drift", Some(&auditor)).await.body;
+    let cause: String = runs[0]["cause"]
+        .as_str()
+        .unwrap()
+        .chars()
+        .take(20)
+        .collect();
+    assert_eq!(
+        drift_html.matches("data-testid=\"drift-cause\"").count(),
+        runs.len(),
+        "one cause per run"
+    );
+    assert!(drift_html.contains(&cause), "the cause is on the page");
     let user_id = with_user["user"][0].as_str().unwrap();
     let user = json(
         &h.call_with("/api/user_page", &auditor, &format!("id={user_id}"))
