@@ -9,10 +9,10 @@
 //! page alone (one client, one request at a time: p50/p99 and its size), then under load
 //! requests/s, p50/p99 latency, and non-2xx answers or socket errors (which must be zero).
 //! Arguments after the size keep only the addresses that contain one of them
-//! (`… --bench pages large /users /seats`; `=/` keeps exactly `/`). With `TESSERA_BENCH_KEEP=<dir>` each page's last
-//! answer in the one-at-a-time pass is written there (`users_q=a.html`), to read what its
-//! bytes are; with `TESSERA_BENCH_HOLD=<seconds>` the server keeps serving that long after the
-//! run, its address and session cookie printed.
+//! (`… --bench pages large /users /seats`; `=/` keeps exactly `/`). With
+//! `TESSERA_BENCH_KEEP=<dir>` each page's last answer in the one-at-a-time pass is written
+//! there (`users_q=a.html`), to read what its bytes are; with `TESSERA_BENCH_HOLD=<seconds>`
+//! the server keeps serving that long after the run, its address and session cookie printed.
 
 use std::num::NonZeroU32;
 use std::process::Command;
@@ -297,7 +297,7 @@ async fn alone(origin: &str, path: &str, cookie: &str) {
         .build()
         .unwrap_or_else(|e| fail("client", e));
     let mut took = Vec::with_capacity(ALONE);
-    let mut bytes = 0;
+    let mut last = None;
     for _ in 0..ALONE {
         let started = Instant::now();
         let response = client
@@ -311,34 +311,36 @@ async fn alone(origin: &str, path: &str, cookie: &str) {
         }
         let body = response.bytes().await.unwrap_or_else(|e| fail(path, e));
         took.push(started.elapsed());
-        bytes = body.len();
-        if let Some(dir) = std::env::var_os("TESSERA_BENCH_KEEP") {
-            let name: String = path
-                .trim_start_matches('/')
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || c == '=' {
-                        c
-                    } else {
-                        '_'
-                    }
-                })
-                .collect();
-            let name = if name.is_empty() {
-                "overview".into()
-            } else {
-                name
-            };
-            let file = std::path::Path::new(&dir).join(format!("{name}.html"));
-            std::fs::write(&file, &body).unwrap_or_else(|e| fail("keep", e));
-        }
+        last = Some(body);
+    }
+    let last = last.unwrap_or_default();
+    if let Some(dir) = std::env::var_os("TESSERA_BENCH_KEEP") {
+        let name: String = path
+            .trim_start_matches('/')
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '=' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let name = if name.is_empty() {
+            "overview".into()
+        } else {
+            name
+        };
+        let file = std::path::Path::new(&dir).join(format!("{name}.html"));
+        std::fs::write(&file, &last).unwrap_or_else(|e| fail("keep", e));
     }
     took.sort_unstable();
     let at = |q: f64| took[((took.len() - 1) as f64 * q).round() as usize];
     println!(
-        "| `{path}` | {:.2}ms | {:.2}ms | {bytes} |",
+        "| `{path}` | {:.2}ms | {:.2}ms | {} |",
         at(0.5).as_secs_f64() * 1000.0,
-        at(0.99).as_secs_f64() * 1000.0
+        at(0.99).as_secs_f64() * 1000.0,
+        last.len()
     );
 }
 
