@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
+use crate::markup::Markup;
 use crate::ui::{Card, Empty, ErrorNote, LINK, Loading, query_string, thousands};
 
 /// One finding as the pages show it.
@@ -286,24 +287,7 @@ pub fn DriftPageView() -> impl IntoView {
                                         view! { <Empty message="No drift of this kind: Identity Center matches the IdP here."/> }.into_any()
                                     } else {
                                         view! {
-                                            <div class="space-y-4" data-testid="drift-rows">
-                                                {p.runs.into_iter().map(|run| view! {
-                                                    <section>
-                                                        <p class="muted text-sm" data-testid="drift-cause">"Likely cause: "{run.cause}</p>
-                                                        <ul class="mt-1 divide-y divide-slate-100 dark:divide-slate-800">
-                                                            {run.findings.into_iter().map(|d| view! {
-                                                                <li class="py-2 text-sm" data-kind=d.kind>
-                                                                    <p class="font-medium">{d.summary}</p>
-                                                                    <p class="mt-1 flex gap-3">
-                                                                        {d.user.map(|(id, name)| view! { <a class=LINK href=format!("/users/{id}")>{format!("User {name}")}</a> })}
-                                                                        {d.group.map(|(id, name)| view! { <a class=LINK href=format!("/groups/{id}")>{format!("Group {name}")}</a> })}
-                                                                    </p>
-                                                                </li>
-                                                            }).collect_view()}
-                                                        </ul>
-                                                    </section>
-                                                }).collect_view()}
-                                            </div>
+                                            <div class="space-y-4" data-testid="drift-rows" inner_html=run_markup(&p.runs)></div>
                                             {p.next_after.map(|after| view! {
                                                 <a class=format!("{LINK} mt-3 inline-block text-sm") rel="next"
                                                     href=format!("/drift{}", query_string(&[("kind", kind.clone()), ("after", after.to_string())]))>"More findings →"</a>
@@ -319,6 +303,51 @@ pub fn DriftPageView() -> impl IntoView {
             })}
         </Transition>
     }
+}
+
+/// The findings, each run under its likely cause (see [`crate::markup`]).
+fn run_markup(runs: &[DriftRun]) -> String {
+    let mut m = Markup::new();
+    for run in runs {
+        m.el("section", &[], |m| {
+            m.el(
+                "p",
+                &[("class", "muted text-sm"), ("data-testid", "drift-cause")],
+                |m| {
+                    m.text("Likely cause: ").text(&run.cause);
+                },
+            );
+            m.el(
+                "ul",
+                &[(
+                    "class",
+                    "mt-1 divide-y divide-slate-100 dark:divide-slate-800",
+                )],
+                |m| {
+                    for d in &run.findings {
+                        m.el(
+                            "li",
+                            &[("class", "py-2 text-sm"), ("data-kind", &d.kind)],
+                            |m| {
+                                m.el("p", &[("class", "font-medium")], |m| {
+                                    m.text(&d.summary);
+                                });
+                                m.el("p", &[("class", "mt-1 flex gap-3")], |m| {
+                                    if let Some((id, name)) = &d.user {
+                                        m.link(&format!("/users/{id}"), &format!("User {name}"));
+                                    }
+                                    if let Some((id, name)) = &d.group {
+                                        m.link(&format!("/groups/{id}"), &format!("Group {name}"));
+                                    }
+                                });
+                            },
+                        );
+                    }
+                },
+            );
+        });
+    }
+    m.finish()
 }
 
 fn kind_class(selected: bool) -> &'static str {

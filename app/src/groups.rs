@@ -6,8 +6,9 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
 
+use crate::markup::Markup;
 use crate::ui::{
-    Badge, Card, Empty, ErrorNote, INPUT, LINK, Loading, Pager, Stamp, TABLE, TD, TH, Tone, When,
+    Card, Empty, ErrorNote, INPUT, LINK, Loading, Pager, Stamp, TABLE, TH, Tone, When,
     query_string, thousands,
 };
 use crate::users::Choice;
@@ -172,17 +173,7 @@ pub fn GroupsPage() -> impl IntoView {
                         <div class="overflow-x-auto rounded-xl border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
                         <table class=TABLE data-testid="groups">
                             <thead><tr><th class=TH>"Name"</th><th class=TH>"Origin"</th><th class=TH>"Members"</th><th class=TH>"Q Developer"</th><th class=TH>"Drift"</th></tr></thead>
-                            <tbody>
-                                {list.rows.into_iter().map(|g| view! {
-                                    <tr data-testid="group-row">
-                                        <td class=TD><a class=LINK href=format!("/groups/{}", g.id)>{g.display_name}</a></td>
-                                        <td class=TD>{if g.provisioned { view! { <Badge text="SCIM" tone=Tone::Plain/> } } else { view! { <Badge text="by hand" tone=Tone::Warn/> } }}</td>
-                                        <td class=TD>{thousands(g.members)}</td>
-                                        <td class=TD>{g.assigned_since.map(|s| view! { <Badge text="assigned" tone=Tone::Good/> " " <When stamp=s/> })}</td>
-                                        <td class=TD>{(g.drift > 0).then(|| view! { <Badge text=g.drift.to_string() tone=Tone::Warn/> })}</td>
-                                    </tr>
-                                }).collect_view()}
-                            </tbody>
+                            <tbody inner_html=group_rows(&list.rows)></tbody>
                         </table>
                         </div>
                         <Pager total=list.total page=p.page href=move |n| p.href(n)/>
@@ -488,16 +479,7 @@ fn GroupDetailView(g: GroupView) -> impl IntoView {
                     view! {
                         <table class=TABLE data-testid="members">
                             <thead><tr><th class=TH>"User"</th><th class=TH>"Display name"</th><th class=TH>"Status"</th><th class=TH>"Member since"</th></tr></thead>
-                            <tbody>
-                                {g.members.into_iter().map(|u| view! {
-                                    <tr>
-                                        <td class=TD><a class=LINK href=format!("/users/{}", u.id)>{u.user_name}</a></td>
-                                        <td class=TD>{u.display_name}</td>
-                                        <td class=TD><crate::ui::StatusBadge enabled=u.enabled/></td>
-                                        <td class=TD><When stamp=u.since/></td>
-                                    </tr>
-                                }).collect_view()}
-                            </tbody>
+                            <tbody inner_html=member_rows(&g.members)></tbody>
                         </table>
                         <Pager total page=g.page href=move |n| format!("/groups/{id}?page={n}")/>
                     }.into_any()
@@ -505,4 +487,51 @@ fn GroupDetailView(g: GroupView) -> impl IntoView {
             </Card>
         </div>
     }
+}
+
+/// The group list's rows (see [`crate::markup`]).
+fn group_rows(rows: &[GroupListRow]) -> String {
+    let mut m = Markup::new();
+    for g in rows {
+        m.el("tr", &[("data-testid", "group-row")], |m| {
+            m.td(|m| {
+                m.link(&format!("/groups/{}", g.id), &g.display_name);
+            });
+            m.td(|m| {
+                m.origin(g.provisioned);
+            });
+            m.td_text(&thousands(g.members));
+            m.td(|m| {
+                if let Some(since) = &g.assigned_since {
+                    m.badge("assigned", Tone::Good).text(" ").when(since);
+                }
+            });
+            m.td(|m| {
+                if g.drift > 0 {
+                    m.badge(&g.drift.to_string(), Tone::Warn);
+                }
+            });
+        });
+    }
+    m.finish()
+}
+
+/// A group's members, a page of them (see [`crate::markup`]).
+fn member_rows(rows: &[MemberRow]) -> String {
+    let mut m = Markup::new();
+    for u in rows {
+        m.el("tr", &[], |m| {
+            m.td(|m| {
+                m.link(&format!("/users/{}", u.id), &u.user_name);
+            });
+            m.td_text(&u.display_name);
+            m.td(|m| {
+                m.status(u.enabled, "disabled");
+            });
+            m.td(|m| {
+                m.when(&u.since);
+            });
+        });
+    }
+    m.finish()
 }

@@ -17,6 +17,7 @@ pub mod csrf;
 pub mod drift;
 pub mod groups;
 pub mod history;
+pub mod markup;
 pub mod me;
 pub mod overview;
 pub mod seats;

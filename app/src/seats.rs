@@ -5,9 +5,9 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
+use crate::markup::Markup;
 use crate::ui::{
-    Badge, Card, Empty, ErrorNote, LINK, Loading, Pager, Stamp, TABLE, TD, TH, Tone, When,
-    query_string, thousands,
+    Card, Empty, ErrorNote, Loading, Pager, Stamp, TABLE, TH, Tone, query_string, thousands,
 };
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -127,22 +127,7 @@ pub fn SeatsPageView() -> impl IntoView {
                                     view! {
                                         <table class=TABLE data-testid="subscribed">
                                             <thead><tr><th class=TH>"Principal"</th><th class=TH>"Kind"</th><th class=TH>"Members"</th><th class=TH>"Assigned"</th></tr></thead>
-                                            <tbody>
-                                                {s.subscribed.into_iter().map(|p| {
-                                                    let href = if p.group { format!("/groups/{}", p.id) } else { format!("/users/{}", p.id) };
-                                                    view! {
-                                                        <tr>
-                                                            <td class=TD>{match p.name {
-                                                                Some(name) => view! { <a class=LINK href=href>{name}</a> }.into_any(),
-                                                                None => view! { <span>{p.id.clone()}</span> " " <Badge text="no longer in Identity Center" tone=Tone::Bad/> }.into_any(),
-                                                            }}</td>
-                                                            <td class=TD>{if p.group { "group" } else { "user" }}</td>
-                                                            <td class=TD>{p.group.then(|| thousands(p.members))}</td>
-                                                            <td class=TD><When stamp=p.since/></td>
-                                                        </tr>
-                                                    }
-                                                }).collect_view()}
-                                            </tbody>
+                                            <tbody inner_html=subscribed_rows(&s.subscribed)></tbody>
                                         </table>
                                     }.into_any()
                                 }}
@@ -154,24 +139,7 @@ pub fn SeatsPageView() -> impl IntoView {
                                     view! {
                                         <table class=TABLE data-testid="holders">
                                             <thead><tr><th class=TH>"User"</th><th class=TH>"Through"</th><th class=TH>"Status"</th></tr></thead>
-                                            <tbody>
-                                                {s.holders.into_iter().map(|h| view! {
-                                                    <tr data-testid="holder">
-                                                        <td class=TD><a class=LINK href=format!("/users/{}", h.id)>{h.user_name}</a><br/><span class="muted">{h.display_name}</span></td>
-                                                        <td class=TD>
-                                                            <ul>
-                                                                {h.paths.into_iter().map(|(via, since)| view! {
-                                                                    <li>{match via {
-                                                                        Some((id, name)) => view! { <a class=LINK href=format!("/groups/{id}")>{name}</a> }.into_any(),
-                                                                        None => view! { "assigned directly" }.into_any(),
-                                                                    }} ", since " <When stamp=since/></li>
-                                                                }).collect_view()}
-                                                            </ul>
-                                                        </td>
-                                                        <td class=TD><crate::ui::StatusBadge enabled=h.enabled disabled="disabled: reclaim"/></td>
-                                                    </tr>
-                                                }).collect_view()}
-                                            </tbody>
+                                            <tbody inner_html=holder_rows(&s.holders)></tbody>
                                         </table>
                                         <Pager total=s.total page=n href=|p| format!("/seats{}", query_string(&[("page", if p > 1 { p.to_string() } else { String::new() })]))/>
                                     }.into_any()
@@ -184,4 +152,67 @@ pub fn SeatsPageView() -> impl IntoView {
             })}
         </Transition>
     }
+}
+
+/// The principals assigned to the seat product (see [`crate::markup`]).
+fn subscribed_rows(rows: &[SubscribedRow]) -> String {
+    let mut m = Markup::new();
+    for p in rows {
+        m.el("tr", &[], |m| {
+            m.td(|m| match &p.name {
+                Some(name) => {
+                    let kind = if p.group { "groups" } else { "users" };
+                    m.link(&format!("/{kind}/{}", p.id), name);
+                }
+                None => {
+                    m.el("span", &[], |m| {
+                        m.text(&p.id);
+                    })
+                    .text(" ")
+                    .badge("no longer in Identity Center", Tone::Bad);
+                }
+            });
+            m.td_text(if p.group { "group" } else { "user" });
+            m.td(|m| {
+                if p.group {
+                    m.text(&thousands(p.members));
+                }
+            });
+            m.td(|m| {
+                m.when(&p.since);
+            });
+        });
+    }
+    m.finish()
+}
+
+/// A page of seat holders, each with the paths that give the seat (see [`crate::markup`]).
+fn holder_rows(rows: &[Holder]) -> String {
+    let mut m = Markup::new();
+    for h in rows {
+        m.el("tr", &[("data-testid", "holder")], |m| {
+            m.td(|m| {
+                m.link(&format!("/users/{}", h.id), &h.user_name)
+                    .void("br")
+                    .muted(&h.display_name);
+            });
+            m.td(|m| {
+                m.el("ul", &[], |m| {
+                    for (via, since) in &h.paths {
+                        m.el("li", &[], |m| {
+                            match via {
+                                Some((id, name)) => m.link(&format!("/groups/{id}"), name),
+                                None => m.text("assigned directly"),
+                            };
+                            m.text(", since ").when(since);
+                        });
+                    }
+                });
+            });
+            m.td(|m| {
+                m.status(h.enabled, "disabled: reclaim");
+            });
+        });
+    }
+    m.finish()
 }

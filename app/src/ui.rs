@@ -166,14 +166,7 @@ pub fn thousands(n: u64) -> String {
 /// A small coloured label.
 #[component]
 pub fn Badge(#[prop(into)] text: String, tone: Tone) -> impl IntoView {
-    // Short classes defined in style/main.css (a list repeats them on every row).
-    let class = match tone {
-        Tone::Good => "badge badge-good",
-        Tone::Warn => "badge badge-warn",
-        Tone::Bad => "badge badge-bad",
-        Tone::Plain => "badge badge-plain",
-    };
-    view! { <span class=class>{text}</span> }
+    view! { <span class=tone.class()>{text}</span> }
 }
 
 /// A user's status: enabled, or disabled (`disabled` says what that means where it is shown).
@@ -195,6 +188,19 @@ pub enum Tone {
     Warn,
     Bad,
     Plain,
+}
+
+impl Tone {
+    /// A badge's classes: short ones defined in style/main.css (a list repeats them on every
+    /// row).
+    pub fn class(self) -> &'static str {
+        match self {
+            Tone::Good => "badge badge-good",
+            Tone::Warn => "badge badge-warn",
+            Tone::Bad => "badge badge-bad",
+            Tone::Plain => "badge badge-plain",
+        }
+    }
 }
 
 /// Classes of the lists' tables. A cell and a link are repeated on every row, so they are

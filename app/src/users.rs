@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
 
+use crate::markup::Markup;
 use crate::timeline::HistoryCard;
 use crate::ui::{
     Badge, Card, Empty, ErrorNote, INPUT, LINK, Loading, Pager, Stamp, TABLE, TD, TH, Tone, When,
@@ -287,20 +288,7 @@ pub fn UsersPage() -> impl IntoView {
                                 <th class=TH>"User name"</th><th class=TH>"Display name"</th><th class=TH>"Email"</th>
                                 <th class=TH>"Origin"</th><th class=TH>"Status"</th><th class=TH>"Seat"</th><th class=TH>"Drift"</th><th class=TH>"First seen"</th>
                             </tr></thead>
-                            <tbody>
-                            {list.rows.into_iter().map(|u| view! {
-                                <tr data-testid="user-row">
-                                    <td class=TD><a class=LINK href=format!("/users/{}", u.id)>{u.user_name}</a></td>
-                                    <td class=TD>{u.display_name}</td>
-                                    <td class=TD>{u.email.unwrap_or_default()}</td>
-                                    <td class=TD>{if u.provisioned { view! { <Badge text="SCIM" tone=Tone::Plain/> } } else { view! { <Badge text="by hand" tone=Tone::Warn/> } }}</td>
-                                    <td class=TD><crate::ui::StatusBadge enabled=u.enabled/></td>
-                                    <td class=TD>{u.seat.then(|| view! { <Badge text="seat" tone=Tone::Good/> })}</td>
-                                    <td class=TD>{(u.drift > 0).then(|| view! { <Badge text=u.drift.to_string() tone=Tone::Warn/> })}</td>
-                                    <td class=TD><When stamp=u.first_seen/></td>
-                                </tr>
-                            }).collect_view()}
-                            </tbody>
+                            <tbody inner_html=user_rows(&list.rows)></tbody>
                         </table>
                         </div>
                         <Pager total=list.total page=p.page href=move |n| p.href(n)/>
@@ -310,6 +298,40 @@ pub fn UsersPage() -> impl IntoView {
             })}
         </Transition>
     }
+}
+
+/// The user list's rows (see [`crate::markup`]).
+fn user_rows(rows: &[UserListRow]) -> String {
+    let mut m = Markup::new();
+    for u in rows {
+        m.el("tr", &[("data-testid", "user-row")], |m| {
+            m.td(|m| {
+                m.link(&format!("/users/{}", u.id), &u.user_name);
+            });
+            m.td_text(&u.display_name);
+            m.td_text(u.email.as_deref().unwrap_or_default());
+            m.td(|m| {
+                m.origin(u.provisioned);
+            });
+            m.td(|m| {
+                m.status(u.enabled, "disabled");
+            });
+            m.td(|m| {
+                if u.seat {
+                    m.badge("seat", Tone::Good);
+                }
+            });
+            m.td(|m| {
+                if u.drift > 0 {
+                    m.badge(&u.drift.to_string(), Tone::Warn);
+                }
+            });
+            m.td(|m| {
+                m.when(&u.first_seen);
+            });
+        });
+    }
+    m.finish()
 }
 
 /// One attribute, Identity Center beside the IdP.
