@@ -181,6 +181,8 @@ mod tests {
             <When stamp=stamp.clone()/>
         }
         .to_html();
-        assert_eq!(m.finish(), components);
+        // The components' HTML carries hydration markers (empty comments), which are no
+        // content: the rows written as markup need none.
+        assert_eq!(m.finish(), components.replace("<!>", ""));
     }
 }
