@@ -231,6 +231,9 @@ async fn run(size: &str, site: &str, only: &[String]) {
         format!("/users?q={prefix}"),
         format!("/users?q={letter}"),
         "/users?seat=yes&sort=email".into(),
+        // Every user of a refresh shares its first-seen moment: the sort's tie-break (the id)
+        // is what orders the page.
+        "/users?sort=first_seen&dir=desc".into(),
         format!("/users/{}", first.id),
         "/groups".into(),
         format!("/groups/{}", group.id),

@@ -130,14 +130,30 @@ impl Store {
         self.list_users(q, false).await
     }
 
+    /// How SQLite reads a page of the user list `q` selects (its `EXPLAIN QUERY PLAN` lines);
+    /// None on PostgreSQL, whose plans follow its statistics rather than the schema alone.
+    #[cfg(feature = "testkit")]
+    pub async fn user_page_plan(&self, q: &UserQuery) -> Result<Option<Vec<String>>, StoreError> {
+        let Pool::Sqlite(pool) = &self.pool else {
+            return Ok(None);
+        };
+        let text = q.text.as_deref().map(str::to_lowercase);
+        let rows = user_page("EXPLAIN QUERY PLAN ", q, text.as_deref(), Backend::Sqlite)
+            .build()
+            .fetch_all(pool)
+            .await?;
+        rows.iter()
+            .map(|r| r.try_get::<String, _>("detail").map_err(StoreError::from))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+    }
+
     async fn list_users(
         &self,
         q: &UserQuery,
         use_index: bool,
     ) -> Result<PageOf<UserRow>, StoreError> {
         let backend = self.backend();
-        let order = sort_column(q.sort);
-        let dir = if q.descending { "DESC" } else { "ASC" };
         let text = q
             .text
             .as_deref()
@@ -198,16 +214,10 @@ impl Store {
                     total.build_query_scalar().fetch_one(pool).await?
                 }
             };
-            let mut list = sqlx::QueryBuilder::new(format!(
-                "SELECT {USER_COLUMNS}, \
-                 (SELECT COUNT(*) FROM drift d WHERE d.user_id = u.id) AS drift FROM ic_users u"
-            ));
-            push_user_filters(&mut list, q, text.as_deref(), backend);
-            list.push(format!(" ORDER BY {order} {dir}, u.id {dir} LIMIT "))
-                .push_bind(i64::from(q.limit))
-                .push(" OFFSET ")
-                .push_bind(q.offset as i64);
-            let rows = list.build().fetch_all(pool).await?;
+            let rows = user_page("", q, text.as_deref(), backend)
+                .build()
+                .fetch_all(pool)
+                .await?;
             Ok(PageOf {
                 rows: rows
                     .iter()
@@ -371,6 +381,34 @@ fn push_user_filters<'a, DB: sqlx::Database>(
         query.has_drift,
         "EXISTS (SELECT 1 FROM drift d WHERE d.user_id = u.id)",
     );
+}
+
+/// The statement that reads a page of the user list: `q`'s filters, its order, then the id the
+/// same way (equal values keep one order from page to page), and its page. Each order has an
+/// index that carries the id (migration 0011), so a page is a walk of that index. `prefix`
+/// comes before the statement (`EXPLAIN QUERY PLAN` in the tests).
+fn user_page<'a, DB: sqlx::Database>(
+    prefix: &str,
+    q: &UserQuery,
+    text: Option<&str>,
+    backend: Backend,
+) -> sqlx::QueryBuilder<'a, DB>
+where
+    String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    let order = sort_column(q.sort);
+    let dir = if q.descending { "DESC" } else { "ASC" };
+    let mut list = sqlx::QueryBuilder::new(format!(
+        "{prefix}SELECT {USER_COLUMNS}, \
+         (SELECT COUNT(*) FROM drift d WHERE d.user_id = u.id) AS drift FROM ic_users u"
+    ));
+    push_user_filters(&mut list, q, text, backend);
+    list.push(format!(" ORDER BY {order} {dir}, u.id {dir} LIMIT "))
+        .push_bind(i64::from(q.limit))
+        .push(" OFFSET ")
+        .push_bind(q.offset as i64);
+    list
 }
 
 /// `WHERE …` for the group list's filters.
