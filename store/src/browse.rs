@@ -233,55 +233,42 @@ impl Store {
         offset: u64,
         limit: u32,
     ) -> Result<Option<GroupDetail>, StoreError> {
-        let group = on_pool!(self, |pool| {
+        on_pool!(self, |pool| {
+            // One connection for the page's three statements: each connection taken from the
+            // pool and given back costs a round trip of its own (sqlx checks it on release).
+            let mut conn = pool.acquire().await?;
+            // The group, its IdP counterpart and how many users there are (which way to page
+            // its members, below) in one read.
             let row = sqlx::query(&format!(
-                "SELECT {GROUP_COLUMNS} FROM ic_groups g WHERE g.id = $1"
+                "SELECT {GROUP_COLUMNS}, i.display_name AS idp_name, i.members AS idp_members, \
+                 (SELECT f.value FROM figures f WHERE f.name = 'users') AS all_users \
+                 FROM ic_groups g LEFT JOIN idp_groups i ON i.idp_id = g.external_id WHERE g.id = $1"
             ))
             .bind(id)
-            .fetch_optional(pool)
+            .fetch_optional(&mut *conn)
             .await?;
-            row.as_ref().map(group_row).transpose()?
-        });
-        let Some(group) = group else {
-            return Ok(None);
-        };
-        let idp = match &group.external_id {
-            Some(external) => on_pool!(self, |pool| {
-                let row =
-                    sqlx::query("SELECT display_name, members FROM idp_groups WHERE idp_id = $1")
-                        .bind(external)
-                        .fetch_optional(pool)
-                        .await?;
-                match row {
-                    Some(r) => Some((
-                        r.try_get::<String, _>("display_name")?,
-                        r.try_get::<i64, _>("members")? as u64,
-                    )),
-                    None => None,
-                }
-            }),
-            None => None,
-        };
-        // Two ways to a page of members by user name. A small group: its memberships, sorted.
-        // A large one: the users in name order, each looked up in the group, until the page is
-        // full — sorting 50,000 members per request is what made a large group's page time out
-        // under load. The walk reads about (offset + limit) × users / members users, the sort
-        // members; the cheaper is taken (SQLite honours CROSS JOIN's order; PostgreSQL plans
-        // both forms itself).
-        let users = self
-            .kept_figures()
-            .await?
-            .get("users")
-            .copied()
-            .unwrap_or(0);
-        let walk = (offset + u64::from(limit)).saturating_mul(users)
-            < group.members.saturating_mul(group.members);
-        let from = if walk {
-            "FROM ic_users u CROSS JOIN ic_memberships m WHERE m.group_id = $1 AND m.user_id = u.id"
-        } else {
-            "FROM ic_memberships m JOIN ic_users u ON u.id = m.user_id WHERE m.group_id = $1"
-        };
-        let members = on_pool!(self, |pool| {
+            let Some(row) = row else {
+                return Ok(None);
+            };
+            let group = group_row(&row)?;
+            let idp = match row.try_get::<Option<String>, _>("idp_name")? {
+                Some(name) => Some((name, row.try_get::<i64, _>("idp_members")? as u64)),
+                None => None,
+            };
+            let users = row.try_get::<Option<i64>, _>("all_users")?.unwrap_or(0) as u64;
+            // Two ways to a page of members by user name. A small group: its memberships,
+            // sorted. A large one: the users in name order (an index that carries their id),
+            // each looked up in the group, until the page is full — sorting 50,000 members per
+            // request is what made a large group's page time out under load. The walk reads
+            // about (offset + limit) × users / members users, the sort members; the cheaper is
+            // taken (SQLite honours CROSS JOIN's order; PostgreSQL plans both forms itself).
+            let walk = (offset + u64::from(limit)).saturating_mul(users)
+                < group.members.saturating_mul(group.members);
+            let from = if walk {
+                "FROM ic_users u CROSS JOIN ic_memberships m WHERE m.group_id = $1 AND m.user_id = u.id"
+            } else {
+                "FROM ic_memberships m JOIN ic_users u ON u.id = m.user_id WHERE m.group_id = $1"
+            };
             let rows = sqlx::query(&format!(
                 "SELECT {USER_COLUMNS}, m.since, \
                  (SELECT COUNT(*) FROM drift d WHERE d.user_id = u.id) AS drift \
@@ -290,28 +277,28 @@ impl Store {
             .bind(id)
             .bind(i64::from(limit))
             .bind(offset as i64)
-            .fetch_all(pool)
+            .fetch_all(&mut *conn)
             .await?;
-            rows.iter()
+            let members = rows
+                .iter()
                 .map(|r| Ok((user_row(r)?, r.try_get("since")?)))
-                .collect::<Result<Vec<_>, StoreError>>()?
-        });
-        let drift = on_pool!(self, |pool| {
+                .collect::<Result<Vec<_>, StoreError>>()?;
             let rows =
                 sqlx::query("SELECT seq, finding FROM drift WHERE group_id = $1 ORDER BY seq")
                     .bind(id)
-                    .fetch_all(pool)
+                    .fetch_all(&mut *conn)
                     .await?;
-            rows.iter()
+            let drift = rows
+                .iter()
                 .map(crate::idp_scope::stored_drift)
-                .collect::<Result<Vec<_>, StoreError>>()?
-        });
-        Ok(Some(GroupDetail {
-            group,
-            idp,
-            members,
-            drift,
-        }))
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            Ok(Some(GroupDetail {
+                group,
+                idp,
+                members,
+                drift,
+            }))
+        })
     }
 
     /// A group's display name and external id (its IdP group's id), None when Identity Center
