@@ -94,6 +94,13 @@ pub struct GroupRow {
     pub drift: u64,
 }
 
+/// What a list searches for: the text typed, trimmed and lower-cased; None when blank.
+fn searched(text: Option<&str>) -> Option<String> {
+    text.map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_lowercase)
+}
+
 /// The end of a prefix range: everything that starts with `prefix` sorts below it.
 fn prefix_end(prefix: &str) -> String {
     format!("{prefix}\u{10FFFF}")
@@ -137,7 +144,7 @@ impl Store {
         let Pool::Sqlite(pool) = &self.pool else {
             return Ok(None);
         };
-        let text = q.text.as_deref().map(str::to_lowercase);
+        let text = searched(q.text.as_deref());
         let rows = user_page("EXPLAIN QUERY PLAN ", q, text.as_deref(), Backend::Sqlite)
             .build()
             .fetch_all(pool)
@@ -154,12 +161,7 @@ impl Store {
         use_index: bool,
     ) -> Result<PageOf<UserRow>, StoreError> {
         let backend = self.backend();
-        let text = q
-            .text
-            .as_deref()
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(str::to_lowercase);
+        let text = searched(q.text.as_deref());
         // Filters other than the seat (whose counts are kept, below).
         let no_other_filter = q.origin.is_none() && q.enabled.is_none() && q.has_drift.is_none();
         let no_filter = no_other_filter && q.has_seat.is_none();
@@ -259,12 +261,7 @@ impl Store {
     pub async fn groups(&self, q: &GroupQuery) -> Result<PageOf<GroupRow>, StoreError> {
         let backend = self.backend();
         let dir = if q.descending { "DESC" } else { "ASC" };
-        let text = q
-            .text
-            .as_deref()
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(str::to_lowercase);
+        let text = searched(q.text.as_deref());
         on_pool!(self, |pool| {
             let mut total = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM ic_groups g");
             push_group_filters(&mut total, q, text.as_deref(), backend);
