@@ -58,7 +58,10 @@ pub async fn connection_page() -> Result<ConnectionView, ServerFnError> {
     let state = app_state()?;
     let now = chrono::Utc::now();
     let failed = |e| store_failed("Reading the connection checklist", e);
-    let verified = state.store.checks().await.map_err(failed)?;
+    let store::Checklist {
+        checks: verified,
+        mut settings,
+    } = state.store.checklist().await.map_err(failed)?;
     let outcomes: Vec<_> = verified.iter().map(|v| v.outcome.clone()).collect();
     let checks = verified
         .into_iter()
@@ -73,7 +76,6 @@ pub async fn connection_page() -> Result<ConnectionView, ServerFnError> {
             attested: v.outcome.check.is_attested(),
         })
         .collect();
-    let mut settings = state.store.connection_settings().await.map_err(failed)?;
     let entered = |s: store::Setting, summary: String| Entered {
         by: s.updated_by,
         at: Stamp::of(s.updated_at, now),

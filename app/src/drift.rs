@@ -196,14 +196,13 @@ pub async fn drift_page(kind: String, after: Option<i64>) -> Result<DriftFinding
             format!("There is no drift kind {k:?}: pick one from the list."),
         ));
     }
-    let counts = state
+    let store::DriftPage {
+        counts,
+        mut rows,
+        read_at,
+    } = state
         .store
-        .drift_counts()
-        .await
-        .map_err(|e| store_failed("Counting drift", e))?;
-    let mut rows = state
-        .store
-        .drift_rows(kind.as_deref(), DRIFT_PAGE + 1, after)
+        .drift_page(kind.as_deref(), DRIFT_PAGE + 1, after)
         .await
         .map_err(|e| store_failed("Reading drift", e))?;
     let next_after = (rows.len() > DRIFT_PAGE as usize).then(|| {
@@ -211,14 +210,7 @@ pub async fn drift_page(kind: String, after: Option<i64>) -> Result<DriftFinding
         rows.last().map(|r| r.drift.seq).unwrap_or_default()
     });
     let now = chrono::Utc::now();
-    let read = state
-        .store
-        .scope_reads(20)
-        .await
-        .map_err(|e| store_failed("Reading the scope reads", e))?
-        .into_iter()
-        .find(|r| r.outcome == store::ScopeOutcome::Read)
-        .map(|r| crate::ui::Stamp::of(r.finished_at, now));
+    let read = read_at.map(|at| crate::ui::Stamp::of(at, now));
     Ok(DriftFindings {
         counts: domain::drift::KINDS
             .iter()

@@ -46,27 +46,18 @@ pub async fn seats_page(page: u64) -> Result<SeatsView, ServerFnError> {
     use crate::state::{app_state, store_failed};
     let state = app_state()?;
     let now = chrono::Utc::now();
-    let subscribed = state
+    let store::SeatsPage {
+        subscribed,
+        holders: list,
+        paths,
+    } = state
         .store
-        .subscribed()
+        .seats_page(
+            page.max(1).saturating_sub(1) * u64::from(crate::ui::PAGE_SIZE),
+            crate::ui::PAGE_SIZE,
+        )
         .await
-        .map_err(|e| store_failed("Reading the subscriptions", e))?;
-    let list = state
-        .store
-        .users(&store::UserQuery {
-            has_seat: Some(true),
-            offset: page.max(1).saturating_sub(1) * u64::from(crate::ui::PAGE_SIZE),
-            limit: crate::ui::PAGE_SIZE,
-            ..store::UserQuery::default()
-        })
-        .await
-        .map_err(|e| store_failed("Listing seat holders", e))?;
-    let ids: Vec<String> = list.rows.iter().map(|u| u.id.clone()).collect();
-    let paths = state
-        .store
-        .seat_paths(&ids)
-        .await
-        .map_err(|e| store_failed("Reading seat paths", e))?;
+        .map_err(|e| store_failed("Reading the seats", e))?;
     Ok(SeatsView {
         subscribed: subscribed
             .into_iter()

@@ -31,21 +31,15 @@ pub async fn read_system_status() -> Result<SystemStatus, ServerFnError> {
         tracing::warn!(error = %err, "status: {what} failed");
         ServerFnError::new(format!("{what} failed: {err}"))
     };
-    let round_trip = state
+    let store::Health {
+        round_trip,
+        deployment,
+        schema,
+    } = state
         .store
-        .ping()
+        .health()
         .await
-        .map_err(|e| fail("database ping", e))?;
-    let deployment = state
-        .store
-        .deployment()
-        .await
-        .map_err(|e| fail("reading the deployment record", e))?;
-    let schema = state
-        .store
-        .schema_status()
-        .await
-        .map_err(|e| fail("reading the schema version", e))?;
+        .map_err(|e| fail("reading the database's health", e))?;
     let fmt = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M:%S%.3f UTC").to_string();
     Ok(SystemStatus {
         version: state.version.to_string(),

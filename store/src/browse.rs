@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use crate::lists::{GROUP_COLUMNS, USER_COLUMNS, group_row, user_row};
-use crate::{GroupRow, Pool, Refresh, ScopeRead, Store, StoreError, StoredDrift, UserRow};
+use crate::{Conn, GroupRow, Pool, Refresh, ScopeRead, Store, StoreError, StoredDrift, UserRow};
 
 /// The overview's figures, read together.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +30,25 @@ pub struct Figures {
     pub last_scope_read: Option<ScopeRead>,
     /// Refreshes held by the mass-deletion fuse, waiting for an admin.
     pub held: u64,
+}
+
+/// The Drift page's data (see [`Store::drift_page`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DriftPage {
+    /// How many current findings there are of each kind, by kind.
+    pub counts: Vec<(String, u64)>,
+    pub rows: Vec<DriftRow>,
+    /// When the scope the findings come from (the last complete read) was read; None before one.
+    pub read_at: Option<DateTime<Utc>>,
+}
+
+/// The Seats page's data (see [`Store::seats_page`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeatsPage {
+    pub subscribed: Vec<Subscribed>,
+    pub holders: crate::PageOf<UserRow>,
+    /// Every way each holder on the page holds a seat, by user then group name.
+    pub paths: Vec<SeatPath>,
 }
 
 /// A group a user belongs to, from the user's side.
@@ -119,20 +138,21 @@ impl Store {
     /// The overview's figures: the counts kept by the last writes (`figures.rs`) and the
     /// latest refreshes and scope read.
     pub async fn figures(&self) -> Result<Figures, StoreError> {
-        // The kept counts, the held refreshes and whether any scope read completed, in one read
-        // (each query is a round trip to the database, or on SQLite to its connection's thread).
-        let rows: Vec<(String, i64)> = on_pool!(self, |pool| sqlx::query_as(
+        // Four reads on one connection (see `Conn`). The first brings the kept counts, the held
+        // refreshes and whether any scope read completed together.
+        let mut conn = self.conn().await?;
+        let rows: Vec<(String, i64)> = on_conn!(&mut conn, |c| sqlx::query_as(
             "SELECT name, value FROM figures \
              UNION ALL SELECT 'held refreshes', COUNT(*) FROM ic_refreshes WHERE outcome = 'held' \
              UNION ALL SELECT 'complete scope reads', COUNT(*) FROM \
              (SELECT 1 FROM idp_reads WHERE outcome = 'read' LIMIT 1) complete"
         )
-        .fetch_all(pool)
+        .fetch_all(&mut **c)
         .await?);
         let kept = by_name(rows);
         let count = |name: &str| kept.get(name).copied().unwrap_or(0);
         let complete = count("complete scope reads") > 0;
-        let (last_refresh, last_success) = self.latest_refreshes().await?;
+        let (last_refresh, last_success) = conn.latest_refreshes().await?;
         Ok(Figures {
             users: count("users"),
             groups: count("groups"),
@@ -143,37 +163,27 @@ impl Store {
             seat_holders: count("seat_holders"),
             subscribed_groups: count("subscribed_groups"),
             subscribed_users: count("subscribed_users"),
-            taken_at: self.current_taken_at().await?,
+            taken_at: conn.current_taken_at().await?,
             last_refresh,
             last_success,
-            last_scope_read: self.scope_reads(1).await?.into_iter().next(),
+            last_scope_read: conn.scope_reads(1).await?.into_iter().next(),
             held: count("held refreshes"),
         })
-    }
-
-    /// The counts kept in `figures`, by name.
-    pub(crate) async fn kept_figures(
-        &self,
-    ) -> Result<std::collections::HashMap<String, u64>, StoreError> {
-        let rows: Vec<(String, i64)> = on_pool!(self, |pool| sqlx::query_as(
-            "SELECT name, value FROM figures"
-        )
-        .fetch_all(pool)
-        .await?);
-        Ok(by_name(rows))
     }
 
     /// One user with their IdP counterpart, groups, seat paths and drift; None when Identity
     /// Center has no such user.
     pub async fn user_detail(&self, id: &str) -> Result<Option<UserDetail>, StoreError> {
-        let row = on_pool!(self, |pool| {
+        // Five reads on one connection (see `Conn`).
+        let mut conn = self.conn().await?;
+        let row = on_conn!(&mut conn, |c| {
             let row = sqlx::query(&format!(
                 "SELECT {USER_COLUMNS}, u.given_name, u.family_name, \
                  (SELECT COUNT(*) FROM drift d WHERE d.user_id = u.id) AS drift \
                  FROM ic_users u WHERE u.id = $1"
             ))
             .bind(id)
-            .fetch_optional(pool)
+            .fetch_optional(&mut **c)
             .await?;
             match row {
                 None => None,
@@ -188,10 +198,10 @@ impl Store {
             return Ok(None);
         };
         let idp = match &user.external_id {
-            Some(external) => self.scope_user(external).await?,
+            Some(external) => conn.scope_user(external).await?,
             None => None,
         };
-        let groups = on_pool!(self, |pool| {
+        let groups = on_conn!(&mut conn, |c| {
             let rows = sqlx::query(
                 "SELECT g.id, g.display_name, m.since, a.since AS assigned_since FROM ic_memberships m \
                  JOIN ic_groups g ON g.id = m.group_id LEFT JOIN ic_assignments a ON \
@@ -199,7 +209,7 @@ impl Store {
                  ORDER BY g.display_name_lower, g.id",
             )
             .bind(id)
-            .fetch_all(pool)
+            .fetch_all(&mut **c)
             .await?;
             rows.iter()
                 .map(|r| {
@@ -212,8 +222,8 @@ impl Store {
                 })
                 .collect::<Result<Vec<_>, StoreError>>()?
         });
-        let seat_paths = self.seat_paths(std::slice::from_ref(&user.id)).await?;
-        let drift = self.drift_of_user(id).await?;
+        let seat_paths = conn.seat_paths(std::slice::from_ref(&user.id)).await?;
+        let drift = conn.drift_of_user(id).await?;
         Ok(Some(UserDetail {
             user,
             given_name,
@@ -233,10 +243,9 @@ impl Store {
         offset: u64,
         limit: u32,
     ) -> Result<Option<GroupDetail>, StoreError> {
-        on_pool!(self, |pool| {
-            // One connection for the page's three statements: each connection taken from the
-            // pool and given back costs a round trip of its own (sqlx checks it on release).
-            let mut conn = pool.acquire().await?;
+        let mut conn = self.conn().await?;
+        on_conn!(&mut conn, |conn| {
+            // One connection for the page's three statements (see `Conn`).
             // The group, its IdP counterpart and how many users there are (which way to page
             // its members, below) in one read.
             let row = sqlx::query(&format!(
@@ -245,7 +254,7 @@ impl Store {
                  FROM ic_groups g LEFT JOIN idp_groups i ON i.idp_id = g.external_id WHERE g.id = $1"
             ))
             .bind(id)
-            .fetch_optional(&mut *conn)
+            .fetch_optional(&mut **conn)
             .await?;
             let Some(row) = row else {
                 return Ok(None);
@@ -277,7 +286,7 @@ impl Store {
             .bind(id)
             .bind(i64::from(limit))
             .bind(offset as i64)
-            .fetch_all(&mut *conn)
+            .fetch_all(&mut **conn)
             .await?;
             let members = rows
                 .iter()
@@ -286,7 +295,7 @@ impl Store {
             let rows =
                 sqlx::query("SELECT seq, finding FROM drift WHERE group_id = $1 ORDER BY seq")
                     .bind(id)
-                    .fetch_all(&mut *conn)
+                    .fetch_all(&mut **conn)
                     .await?;
             let drift = rows
                 .iter()
@@ -361,68 +370,12 @@ impl Store {
         if user_ids.is_empty() {
             return Ok(Vec::new());
         }
-        on_pool!(self, |pool| {
-            let mut q = sqlx::QueryBuilder::new(
-                "SELECT a.principal_id AS user_id, NULL AS group_id, NULL AS group_name, \
-                 a.since AS assigned, a.since AS joined FROM ic_assignments a \
-                 WHERE a.principal_kind = 'USER' AND a.principal_id IN (",
-            );
-            let mut ids = q.separated(", ");
-            for id in user_ids {
-                ids.push_bind(id);
-            }
-            q.push(
-                ") UNION ALL SELECT m.user_id, g.id, g.display_name, a.since, m.since FROM \
-                 ic_memberships m JOIN ic_assignments a ON a.principal_kind = 'GROUP' AND \
-                 a.principal_id = m.group_id JOIN ic_groups g ON g.id = m.group_id WHERE m.user_id IN (",
-            );
-            let mut ids = q.separated(", ");
-            for id in user_ids {
-                ids.push_bind(id);
-            }
-            q.push(") ORDER BY 1, 3");
-            let rows = q.build().fetch_all(pool).await?;
-            rows.iter()
-                .map(|r| {
-                    let group_id: Option<String> = r.try_get("group_id")?;
-                    let group_name: Option<String> = r.try_get("group_name")?;
-                    let assigned: DateTime<Utc> = r.try_get("assigned")?;
-                    let joined: DateTime<Utc> = r.try_get("joined")?;
-                    Ok(SeatPath {
-                        user_id: r.try_get("user_id")?,
-                        via: group_id.zip(group_name),
-                        since: assigned.max(joined),
-                    })
-                })
-                .collect()
-        })
+        self.conn().await?.seat_paths(user_ids).await
     }
 
     /// The principals assigned to the seat product, groups first, by name.
     pub async fn subscribed(&self) -> Result<Vec<Subscribed>, StoreError> {
-        on_pool!(self, |pool| {
-            let rows = sqlx::query(
-                "SELECT a.principal_kind, a.principal_id, a.since, COALESCE(g.display_name, u.user_name) AS name, \
-                 COALESCE(g.members, 0) AS members \
-                 FROM ic_assignments a \
-                 LEFT JOIN ic_groups g ON a.principal_kind = 'GROUP' AND g.id = a.principal_id \
-                 LEFT JOIN ic_users u ON a.principal_kind = 'USER' AND u.id = a.principal_id \
-                 ORDER BY a.principal_kind, name, a.principal_id",
-            )
-            .fetch_all(pool)
-            .await?;
-            rows.iter()
-                .map(|r| {
-                    Ok(Subscribed {
-                        kind: r.try_get("principal_kind")?,
-                        id: r.try_get("principal_id")?,
-                        name: r.try_get("name")?,
-                        since: r.try_get("since")?,
-                        members: r.try_get::<i64, _>("members")? as u64,
-                    })
-                })
-                .collect()
-        })
+        self.conn().await?.subscribed().await
     }
 
     /// The current drift findings of one kind (or all), a page of them after `after_seq`, with
@@ -433,26 +386,44 @@ impl Store {
         limit: u32,
         after_seq: Option<i64>,
     ) -> Result<Vec<DriftRow>, StoreError> {
-        on_pool!(self, |pool| {
-            let rows = sqlx::query(
-                "SELECT d.seq, d.finding, u.user_name, g.display_name AS group_name FROM drift d \
-                 LEFT JOIN ic_users u ON u.id = d.user_id LEFT JOIN ic_groups g ON g.id = d.group_id \
-                 WHERE ($1 IS NULL OR d.kind = $1) AND d.seq > $2 ORDER BY d.seq LIMIT $3",
-            )
-            .bind(kind)
-            .bind(after_seq.unwrap_or(-1))
-            .bind(i64::from(limit))
-            .fetch_all(pool)
-            .await?;
-            rows.iter()
-                .map(|r| {
-                    Ok(DriftRow {
-                        drift: crate::idp_scope::stored_drift(r)?,
-                        user_name: r.try_get("user_name")?,
-                        group_name: r.try_get("group_name")?,
-                    })
-                })
-                .collect()
+        self.conn().await?.drift_rows(kind, limit, after_seq).await
+    }
+
+    /// The Drift page's data on one connection: the findings of each kind, a page of them
+    /// (see [`Store::drift_rows`]) and when the scope they come from was read.
+    pub async fn drift_page(
+        &self,
+        kind: Option<&str>,
+        limit: u32,
+        after_seq: Option<i64>,
+    ) -> Result<DriftPage, StoreError> {
+        let mut conn = self.conn().await?;
+        Ok(DriftPage {
+            counts: conn.drift_counts().await?,
+            rows: conn.drift_rows(kind, limit, after_seq).await?,
+            read_at: conn.last_complete_scope_read().await?,
+        })
+    }
+
+    /// The Seats page's data on one connection: the principals assigned to the seat product,
+    /// a page of the seat holders (`limit` after the first `offset`, by user name) and every
+    /// way each of them holds a seat.
+    pub async fn seats_page(&self, offset: u64, limit: u32) -> Result<SeatsPage, StoreError> {
+        let mut conn = self.conn().await?;
+        let subscribed = conn.subscribed().await?;
+        let query = crate::UserQuery {
+            has_seat: Some(true),
+            offset,
+            limit,
+            ..crate::UserQuery::default()
+        };
+        let holders = self.list_users_on(&mut conn, &query, true).await?;
+        let ids: Vec<String> = holders.rows.iter().map(|u| u.id.clone()).collect();
+        let paths = conn.seat_paths(&ids).await?;
+        Ok(SeatsPage {
+            subscribed,
+            holders,
+            paths,
         })
     }
 }
@@ -504,6 +475,121 @@ impl Store {
 }
 
 /// Counts read as `(name, value)` rows, by name (a negative count reads as zero).
+impl Conn {
+    /// See [`Store::subscribed`].
+    pub(crate) async fn subscribed(&mut self) -> Result<Vec<Subscribed>, StoreError> {
+        on_conn!(self, |c| {
+            let rows = sqlx::query(
+                "SELECT a.principal_kind, a.principal_id, a.since, COALESCE(g.display_name, u.user_name) AS name, \
+                 COALESCE(g.members, 0) AS members \
+                 FROM ic_assignments a \
+                 LEFT JOIN ic_groups g ON a.principal_kind = 'GROUP' AND g.id = a.principal_id \
+                 LEFT JOIN ic_users u ON a.principal_kind = 'USER' AND u.id = a.principal_id \
+                 ORDER BY a.principal_kind, name, a.principal_id",
+            )
+            .fetch_all(&mut **c)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(Subscribed {
+                        kind: r.try_get("principal_kind")?,
+                        id: r.try_get("principal_id")?,
+                        name: r.try_get("name")?,
+                        since: r.try_get("since")?,
+                        members: r.try_get::<i64, _>("members")? as u64,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// See [`Store::drift_rows`].
+    pub(crate) async fn drift_rows(
+        &mut self,
+        kind: Option<&str>,
+        limit: u32,
+        after_seq: Option<i64>,
+    ) -> Result<Vec<DriftRow>, StoreError> {
+        on_conn!(self, |c| {
+            let rows = sqlx::query(
+                "SELECT d.seq, d.finding, u.user_name, g.display_name AS group_name FROM drift d \
+                 LEFT JOIN ic_users u ON u.id = d.user_id LEFT JOIN ic_groups g ON g.id = d.group_id \
+                 WHERE ($1 IS NULL OR d.kind = $1) AND d.seq > $2 ORDER BY d.seq LIMIT $3",
+            )
+            .bind(kind)
+            .bind(after_seq.unwrap_or(-1))
+            .bind(i64::from(limit))
+            .fetch_all(&mut **c)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(DriftRow {
+                        drift: crate::idp_scope::stored_drift(r)?,
+                        user_name: r.try_get("user_name")?,
+                        group_name: r.try_get("group_name")?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// The counts kept in `figures`, by name.
+    pub(crate) async fn kept_figures(
+        &mut self,
+    ) -> Result<std::collections::HashMap<String, u64>, StoreError> {
+        let rows: Vec<(String, i64)> =
+            on_conn!(self, |c| sqlx::query_as("SELECT name, value FROM figures")
+                .fetch_all(&mut **c)
+                .await?);
+        Ok(by_name(rows))
+    }
+
+    /// See [`Store::seat_paths`].
+    pub(crate) async fn seat_paths(
+        &mut self,
+        user_ids: &[String],
+    ) -> Result<Vec<SeatPath>, StoreError> {
+        if user_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        on_conn!(self, |c| {
+            let mut q = sqlx::QueryBuilder::new(
+                "SELECT a.principal_id AS user_id, NULL AS group_id, NULL AS group_name, \
+                 a.since AS assigned, a.since AS joined FROM ic_assignments a \
+                 WHERE a.principal_kind = 'USER' AND a.principal_id IN (",
+            );
+            let mut ids = q.separated(", ");
+            for id in user_ids {
+                ids.push_bind(id);
+            }
+            q.push(
+                ") UNION ALL SELECT m.user_id, g.id, g.display_name, a.since, m.since FROM \
+                 ic_memberships m JOIN ic_assignments a ON a.principal_kind = 'GROUP' AND \
+                 a.principal_id = m.group_id JOIN ic_groups g ON g.id = m.group_id WHERE m.user_id IN (",
+            );
+            let mut ids = q.separated(", ");
+            for id in user_ids {
+                ids.push_bind(id);
+            }
+            q.push(") ORDER BY 1, 3");
+            let rows = q.build().fetch_all(&mut **c).await?;
+            rows.iter()
+                .map(|r| {
+                    let group_id: Option<String> = r.try_get("group_id")?;
+                    let group_name: Option<String> = r.try_get("group_name")?;
+                    let assigned: DateTime<Utc> = r.try_get("assigned")?;
+                    let joined: DateTime<Utc> = r.try_get("joined")?;
+                    Ok(SeatPath {
+                        user_id: r.try_get("user_id")?,
+                        via: group_id.zip(group_name),
+                        since: assigned.max(joined),
+                    })
+                })
+                .collect()
+        })
+    }
+}
+
 fn by_name(rows: Vec<(String, i64)>) -> std::collections::HashMap<String, u64> {
     rows.into_iter()
         .map(|(n, v)| (n, v.max(0) as u64))

@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use domain::connection::{Attestation, CheckId, Outcome};
 use sqlx::Row;
 
-use crate::{Pool, Store, StoreError};
+use crate::{Conn, Pool, Store, StoreError};
 
 /// A setting as stored, with who entered it and when.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,6 +14,15 @@ pub struct Setting {
     pub value: String,
     pub updated_by: String,
     pub updated_at: DateTime<Utc>,
+}
+
+/// The Connection page's data (see [`Store::checklist`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checklist {
+    /// Each check's last outcome, in checklist order.
+    pub checks: Vec<Verified>,
+    /// Every setting entered, by name.
+    pub settings: std::collections::HashMap<String, Setting>,
 }
 
 /// A check's last outcome and when it was verified.
@@ -120,23 +129,16 @@ impl Store {
     pub async fn connection_settings(
         &self,
     ) -> Result<std::collections::HashMap<String, Setting>, StoreError> {
-        on_pool!(self, |pool| {
-            let rows =
-                sqlx::query("SELECT name, value, updated_by, updated_at FROM connection_settings")
-                    .fetch_all(pool)
-                    .await?;
-            rows.iter()
-                .map(|r| {
-                    Ok((
-                        r.try_get("name")?,
-                        Setting {
-                            value: r.try_get("value")?,
-                            updated_by: r.try_get("updated_by")?,
-                            updated_at: r.try_get("updated_at")?,
-                        },
-                    ))
-                })
-                .collect()
+        self.conn().await?.connection_settings().await
+    }
+
+    /// The Connection page's data on one connection: each check's last outcome and every
+    /// setting entered.
+    pub async fn checklist(&self) -> Result<Checklist, StoreError> {
+        let mut conn = self.conn().await?;
+        Ok(Checklist {
+            checks: conn.checks().await?,
+            settings: conn.connection_settings().await?,
         })
     }
 
@@ -218,10 +220,17 @@ impl Store {
 
     /// Each check's last outcome, in checklist order (checks never verified are absent).
     pub async fn checks(&self) -> Result<Vec<Verified>, StoreError> {
-        let rows: Vec<(String, DateTime<Utc>)> = on_pool!(self, |pool| sqlx::query_as(
+        self.conn().await?.checks().await
+    }
+}
+
+impl Conn {
+    /// See [`Store::checks`].
+    pub(crate) async fn checks(&mut self) -> Result<Vec<Verified>, StoreError> {
+        let rows: Vec<(String, DateTime<Utc>)> = on_conn!(self, |c| sqlx::query_as(
             "SELECT outcome, verified_at FROM connection_checks"
         )
-        .fetch_all(pool)
+        .fetch_all(&mut **c)
         .await?);
         let mut out: Vec<Verified> = rows
             .into_iter()
@@ -241,5 +250,29 @@ impl Store {
                 .unwrap_or(usize::MAX)
         });
         Ok(out)
+    }
+
+    /// See [`Store::connection_settings`].
+    pub(crate) async fn connection_settings(
+        &mut self,
+    ) -> Result<std::collections::HashMap<String, Setting>, StoreError> {
+        on_conn!(self, |c| {
+            let rows =
+                sqlx::query("SELECT name, value, updated_by, updated_at FROM connection_settings")
+                    .fetch_all(&mut **c)
+                    .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok((
+                        r.try_get("name")?,
+                        Setting {
+                            value: r.try_get("value")?,
+                            updated_by: r.try_get("updated_by")?,
+                            updated_at: r.try_get("updated_at")?,
+                        },
+                    ))
+                })
+                .collect()
+        })
     }
 }

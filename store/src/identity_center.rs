@@ -13,7 +13,7 @@ use domain::snapshot::{Assignment, Group, PrincipalKind, Sizes, Snapshot, User, 
 use futures_util::TryStreamExt;
 use sqlx::Row;
 
-use crate::{Pool, Store, StoreError};
+use crate::{Conn, Pool, Store, StoreError};
 
 /// Rows per multi-row INSERT: well under SQLite's 32,766 and PostgreSQL's 65,535 bind limits.
 const BATCH: usize = 500;
@@ -431,6 +431,43 @@ macro_rules! refresh_of {
 
 const REFRESH_COLUMNS: &str = "id, kind, started_at, finished_at, outcome, detail, calls, throttles, users, groups_read, memberships";
 
+impl Conn {
+    /// See [`Store::latest_refreshes`].
+    pub(crate) async fn latest_refreshes(
+        &mut self,
+    ) -> Result<(Option<Refresh>, Option<Refresh>), StoreError> {
+        let sql = format!(
+            "SELECT 0 AS which, latest.* FROM (SELECT {REFRESH_COLUMNS} FROM ic_refreshes \
+             ORDER BY started_at DESC, id LIMIT 1) latest \
+             UNION ALL SELECT 1 AS which, success.* FROM (SELECT {REFRESH_COLUMNS} FROM ic_refreshes \
+             WHERE outcome IN ('applied', 'unchanged', 'confirmed') ORDER BY finished_at DESC, id LIMIT 1) success"
+        );
+        on_conn!(self, |c| {
+            let rows = sqlx::query(&sql).fetch_all(&mut **c).await?;
+            let (mut latest, mut success) = (None, None);
+            for row in &rows {
+                let which: i32 = row.try_get("which")?;
+                let refresh = refresh_of!(row)?;
+                if which == 0 {
+                    latest = Some(refresh);
+                } else {
+                    success = Some(refresh);
+                }
+            }
+            Ok((latest, success))
+        })
+    }
+
+    /// See [`Store::current_taken_at`].
+    pub(crate) async fn current_taken_at(&mut self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        Ok(on_conn!(self, |c| sqlx::query_scalar(
+            "SELECT taken_at FROM ic_history ORDER BY seq DESC LIMIT 1"
+        )
+        .fetch_optional(&mut **c)
+        .await?))
+    }
+}
+
 impl Store {
     /// Applies a refresh: its changes become the current snapshot and one history entry, all in
     /// one transaction.
@@ -593,35 +630,12 @@ impl Store {
     /// The latest refresh and the newest that applied, confirmed or found nothing to change
     /// (the overview shows both), in one read.
     pub async fn latest_refreshes(&self) -> Result<(Option<Refresh>, Option<Refresh>), StoreError> {
-        let sql = format!(
-            "SELECT 0 AS which, latest.* FROM (SELECT {REFRESH_COLUMNS} FROM ic_refreshes \
-             ORDER BY started_at DESC, id LIMIT 1) latest \
-             UNION ALL SELECT 1 AS which, success.* FROM (SELECT {REFRESH_COLUMNS} FROM ic_refreshes \
-             WHERE outcome IN ('applied', 'unchanged', 'confirmed') ORDER BY finished_at DESC, id LIMIT 1) success"
-        );
-        on_pool!(self, |pool| {
-            let rows = sqlx::query(&sql).fetch_all(pool).await?;
-            let (mut latest, mut success) = (None, None);
-            for row in &rows {
-                let which: i32 = row.try_get("which")?;
-                let refresh = refresh_of!(row)?;
-                if which == 0 {
-                    latest = Some(refresh);
-                } else {
-                    success = Some(refresh);
-                }
-            }
-            Ok((latest, success))
-        })
+        self.conn().await?.latest_refreshes().await
     }
 
     /// When the current snapshot was taken; None before the first applied refresh.
     pub async fn current_taken_at(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        Ok(on_pool!(self, |pool| sqlx::query_scalar(
-            "SELECT taken_at FROM ic_history ORDER BY seq DESC LIMIT 1"
-        )
-        .fetch_optional(pool)
-        .await?))
+        self.conn().await?.current_taken_at().await
     }
 
     /// The current snapshot (empty before the first refresh).

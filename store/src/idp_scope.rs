@@ -11,7 +11,7 @@ use domain::drift::Drift;
 use domain::scope::IdpScope;
 use sqlx::Row;
 
-use crate::{Pool, Store, StoreError};
+use crate::{Conn, Pool, Store, StoreError};
 
 /// Rows per multi-row INSERT (well under both databases' bind limits).
 const BATCH: usize = 500;
@@ -216,35 +216,7 @@ impl Store {
 
     /// The latest scope reads, newest first.
     pub async fn scope_reads(&self, limit: u32) -> Result<Vec<ScopeRead>, StoreError> {
-        on_pool!(self, |pool| {
-            let rows = sqlx::query(
-                "SELECT id, refresh_id, idp, started_at, finished_at, outcome, detail, users, \
-                 groups_read, memberships, drift FROM idp_reads ORDER BY started_at DESC, id LIMIT $1",
-            )
-            .bind(i64::from(limit))
-            .fetch_all(pool)
-            .await?;
-            rows.iter()
-                .map(|row| {
-                    let outcome: String = row.try_get("outcome")?;
-                    Ok(ScopeRead {
-                        id: row.try_get("id")?,
-                        refresh_id: row.try_get("refresh_id")?,
-                        idp: row.try_get("idp")?,
-                        started_at: row.try_get("started_at")?,
-                        finished_at: row.try_get("finished_at")?,
-                        outcome: ScopeOutcome::parse(&outcome).ok_or_else(|| {
-                            StoreError::Corrupt(format!("unknown scope read outcome {outcome:?}"))
-                        })?,
-                        detail: row.try_get("detail")?,
-                        users: row.try_get::<i64, _>("users")? as u64,
-                        groups: row.try_get::<i64, _>("groups_read")? as u64,
-                        memberships: row.try_get::<i64, _>("memberships")? as u64,
-                        drift: row.try_get::<Option<i64>, _>("drift")?.map(|d| d as u64),
-                    })
-                })
-                .collect()
-        })
+        self.conn().await?.scope_reads(limit).await
     }
 
     /// The current drift findings of one kind (or all), in order, a page at a time.
@@ -270,27 +242,12 @@ impl Store {
 
     /// The current drift findings about one Identity Center user.
     pub async fn drift_of_user(&self, user_id: &str) -> Result<Vec<StoredDrift>, StoreError> {
-        on_pool!(self, |pool| {
-            let rows =
-                sqlx::query("SELECT seq, finding FROM drift WHERE user_id = $1 ORDER BY seq")
-                    .bind(user_id)
-                    .fetch_all(pool)
-                    .await?;
-            rows.iter().map(stored_drift).collect()
-        })
+        self.conn().await?.drift_of_user(user_id).await
     }
 
     /// How many current findings there are of each kind, by kind.
     pub async fn drift_counts(&self) -> Result<Vec<(String, u64)>, StoreError> {
-        on_pool!(self, |pool| {
-            let rows =
-                sqlx::query("SELECT kind, COUNT(*) AS n FROM drift GROUP BY kind ORDER BY kind")
-                    .fetch_all(pool)
-                    .await?;
-            rows.iter()
-                .map(|r| Ok((r.try_get("kind")?, r.try_get::<i64, _>("n")? as u64)))
-                .collect()
-        })
+        self.conn().await?.drift_counts().await
     }
 
     /// An IdP user of the current scope, with the attributes the IdP maps.
@@ -298,12 +255,95 @@ impl Store {
         &self,
         idp_id: &str,
     ) -> Result<Option<domain::scope::ScopeUser>, StoreError> {
-        on_pool!(self, |pool| {
+        self.conn().await?.scope_user(idp_id).await
+    }
+}
+
+impl Conn {
+    /// See [`Store::drift_counts`].
+    pub(crate) async fn drift_counts(&mut self) -> Result<Vec<(String, u64)>, StoreError> {
+        on_conn!(self, |c| {
+            let rows =
+                sqlx::query("SELECT kind, COUNT(*) AS n FROM drift GROUP BY kind ORDER BY kind")
+                    .fetch_all(&mut **c)
+                    .await?;
+            rows.iter()
+                .map(|r| Ok((r.try_get("kind")?, r.try_get::<i64, _>("n")? as u64)))
+                .collect()
+        })
+    }
+
+    /// When the last complete scope read finished; None before one.
+    pub(crate) async fn last_complete_scope_read(
+        &mut self,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        Ok(on_conn!(self, |c| sqlx::query_scalar(
+            "SELECT finished_at FROM idp_reads WHERE outcome = 'read' \
+             ORDER BY started_at DESC, id LIMIT 1"
+        )
+        .fetch_optional(&mut **c)
+        .await?))
+    }
+
+    /// See [`Store::scope_reads`].
+    pub(crate) async fn scope_reads(&mut self, limit: u32) -> Result<Vec<ScopeRead>, StoreError> {
+        on_conn!(self, |c| {
+            let rows = sqlx::query(
+                "SELECT id, refresh_id, idp, started_at, finished_at, outcome, detail, users, \
+                 groups_read, memberships, drift FROM idp_reads ORDER BY started_at DESC, id LIMIT $1",
+            )
+            .bind(i64::from(limit))
+            .fetch_all(&mut **c)
+            .await?;
+            rows.iter()
+                .map(|row| {
+                    let outcome: String = row.try_get("outcome")?;
+                    Ok(ScopeRead {
+                        id: row.try_get("id")?,
+                        refresh_id: row.try_get("refresh_id")?,
+                        idp: row.try_get("idp")?,
+                        started_at: row.try_get("started_at")?,
+                        finished_at: row.try_get("finished_at")?,
+                        outcome: ScopeOutcome::parse(&outcome).ok_or_else(|| {
+                            StoreError::Corrupt(format!("unknown scope read outcome {outcome:?}"))
+                        })?,
+                        detail: row.try_get("detail")?,
+                        users: row.try_get::<i64, _>("users")? as u64,
+                        groups: row.try_get::<i64, _>("groups_read")? as u64,
+                        memberships: row.try_get::<i64, _>("memberships")? as u64,
+                        drift: row.try_get::<Option<i64>, _>("drift")?.map(|d| d as u64),
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// See [`Store::drift_of_user`].
+    pub(crate) async fn drift_of_user(
+        &mut self,
+        user_id: &str,
+    ) -> Result<Vec<StoredDrift>, StoreError> {
+        on_conn!(self, |c| {
+            let rows =
+                sqlx::query("SELECT seq, finding FROM drift WHERE user_id = $1 ORDER BY seq")
+                    .bind(user_id)
+                    .fetch_all(&mut **c)
+                    .await?;
+            rows.iter().map(stored_drift).collect()
+        })
+    }
+
+    /// See [`Store::scope_user`].
+    pub(crate) async fn scope_user(
+        &mut self,
+        idp_id: &str,
+    ) -> Result<Option<domain::scope::ScopeUser>, StoreError> {
+        on_conn!(self, |c| {
             let row = sqlx::query(
                 "SELECT idp_id, user_name, display_name, email, enabled FROM idp_users WHERE idp_id = $1",
             )
             .bind(idp_id)
-            .fetch_optional(pool)
+            .fetch_optional(&mut **c)
             .await?;
             row.map(|r| {
                 Ok(domain::scope::ScopeUser {

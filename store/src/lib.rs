@@ -30,6 +30,17 @@ macro_rules! on_pool {
     };
 }
 
+/// Runs `$body` with `$c` bound to the [`Conn`]'s connection (`&mut PoolConnection<DB>`, an
+/// executor as `&mut **$c`), once per backend.
+macro_rules! on_conn {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            Conn::Sqlite($c) => $body,
+            Conn::Postgres($c) => $body,
+        }
+    };
+}
+
 #[cfg(feature = "testkit")]
 pub mod testkit;
 #[macro_use]
@@ -46,10 +57,10 @@ mod search;
 pub mod secrets;
 mod sessions;
 pub use browse::{
-    ChangeCounts, DriftRow, Figures, GroupDetail, MembershipOf, RefreshChanges, SeatPath,
-    Subscribed, UserDetail,
+    ChangeCounts, DriftPage, DriftRow, Figures, GroupDetail, MembershipOf, RefreshChanges,
+    SeatPath, SeatsPage, Subscribed, UserDetail,
 };
-pub use connection::{SCIM_TOKEN_PURPOSE, ScimSetting, Setting, Verified, setting};
+pub use connection::{Checklist, SCIM_TOKEN_PURPOSE, ScimSetting, Setting, Verified, setting};
 pub use identity_center::{Outcome, Refresh, RefreshKind};
 pub use idp_scope::{ScopeOutcome, ScopeRead, StoredDrift};
 pub use lists::{GroupQuery, GroupRow, OriginFilter, PageOf, UserQuery, UserRow, UserSort};
@@ -136,6 +147,15 @@ enum Pool {
     Postgres(PgPool),
 }
 
+/// One connection taken from the pool, for reads that go together (a page's). Each statement
+/// run on the pool itself takes a connection and gives it back, and sqlx checks every
+/// connection given back with a round trip of its own (on SQLite, two hand-offs to the
+/// connection's thread): a page that reads on one connection pays that once.
+enum Conn {
+    Sqlite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
+    Postgres(sqlx::pool::PoolConnection<sqlx::Postgres>),
+}
+
 /// The handle every part of Tessera uses to read and write its data. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -164,6 +184,15 @@ pub struct SchemaStatus {
     pub version: i64,
     /// Migrations this binary knows that the database has not had.
     pub pending: usize,
+}
+
+/// The deployment's health, read together (see [`Store::health`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Health {
+    /// How long a round trip to the database took.
+    pub round_trip: Duration,
+    pub deployment: Deployment,
+    pub schema: SchemaStatus,
 }
 
 /// The outcome of applying migrations.
@@ -277,46 +306,43 @@ impl Store {
 
     /// Versions applied to the database, ascending; empty before the first migration.
     pub async fn applied_migrations(&self) -> Result<Vec<i64>, StoreError> {
-        let exists_sql = match self.backend() {
-            Backend::Sqlite => {
-                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'"
-            }
-            Backend::Postgres => {
-                "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = '_sqlx_migrations'"
-            }
-        };
-        let exists: i64 = on_pool!(self, |pool| sqlx::query_scalar(exists_sql)
-            .fetch_one(pool)
-            .await?);
-        if exists == 0 {
-            return Ok(Vec::new());
-        }
-        let sql = "SELECT version FROM _sqlx_migrations WHERE success = TRUE ORDER BY version";
-        Ok(on_pool!(self, |pool| sqlx::query_scalar(sql)
-            .fetch_all(pool)
-            .await?))
+        self.conn().await?.applied_migrations().await
     }
 
     /// The applied schema version and how many known migrations are still pending.
     pub async fn schema_status(&self) -> Result<SchemaStatus, StoreError> {
         let applied = self.applied_migrations().await?;
-        Ok(SchemaStatus {
+        Ok(self.schema_of(&applied))
+    }
+
+    fn schema_of(&self, applied: &[i64]) -> SchemaStatus {
+        SchemaStatus {
             version: applied.last().copied().unwrap_or(0),
             pending: self
                 .known_migrations()
                 .iter()
                 .filter(|v| !applied.contains(v))
                 .count(),
-        })
+        }
     }
 
     /// A round trip to the database; returns how long it took.
     pub async fn ping(&self) -> Result<Duration, StoreError> {
-        let started = Instant::now();
-        let _: i32 = on_pool!(self, |pool| sqlx::query_scalar("SELECT 1")
-            .fetch_one(pool)
-            .await?);
-        Ok(started.elapsed())
+        self.conn().await?.ping().await
+    }
+
+    /// The deployment's health on one connection: a round trip, its record and its schema (the
+    /// status card shows all three).
+    pub async fn health(&self) -> Result<Health, StoreError> {
+        let mut conn = self.conn().await?;
+        let round_trip = conn.ping().await?;
+        let deployment = conn.deployment().await?;
+        let applied = conn.applied_migrations().await?;
+        Ok(Health {
+            round_trip,
+            deployment,
+            schema: self.schema_of(&applied),
+        })
     }
 
     /// Records a start of the server at `now` with the given version: the first start creates the
@@ -346,10 +372,39 @@ impl Store {
 
     /// The deployment record; [`StoreError::NotInitialised`] before the first start.
     pub async fn deployment(&self) -> Result<Deployment, StoreError> {
+        self.conn().await?.deployment().await
+    }
+
+    /// One connection for several reads (see [`Conn`]).
+    async fn conn(&self) -> Result<Conn, StoreError> {
+        Ok(match &self.pool {
+            Pool::Sqlite(pool) => Conn::Sqlite(pool.acquire().await?),
+            Pool::Postgres(pool) => Conn::Postgres(pool.acquire().await?),
+        })
+    }
+
+    /// Closes every connection; waits for checked-out connections to return.
+    pub async fn close(&self) {
+        on_pool!(self, |pool| pool.close().await)
+    }
+}
+
+impl Conn {
+    /// See [`Store::ping`].
+    async fn ping(&mut self) -> Result<Duration, StoreError> {
+        let started = Instant::now();
+        let _: i32 = on_conn!(self, |c| sqlx::query_scalar("SELECT 1")
+            .fetch_one(&mut **c)
+            .await?);
+        Ok(started.elapsed())
+    }
+
+    /// See [`Store::deployment`].
+    async fn deployment(&mut self) -> Result<Deployment, StoreError> {
         let sql = "SELECT deployment_id, created_at, last_started_at, starts, last_version
                    FROM deployment WHERE id = 1";
-        let row = on_pool!(self, |pool| {
-            let row = sqlx::query(sql).fetch_optional(pool).await?;
+        let row = on_conn!(self, |c| {
+            let row = sqlx::query(sql).fetch_optional(&mut **c).await?;
             match row {
                 None => None,
                 Some(row) => Some(Deployment {
@@ -364,9 +419,26 @@ impl Store {
         row.ok_or(StoreError::NotInitialised)
     }
 
-    /// Closes every connection; waits for checked-out connections to return.
-    pub async fn close(&self) {
-        on_pool!(self, |pool| pool.close().await)
+    /// See [`Store::applied_migrations`].
+    async fn applied_migrations(&mut self) -> Result<Vec<i64>, StoreError> {
+        let exists_sql = match self {
+            Conn::Sqlite(_) => {
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'"
+            }
+            Conn::Postgres(_) => {
+                "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = '_sqlx_migrations'"
+            }
+        };
+        let exists: i64 = on_conn!(self, |c| sqlx::query_scalar(exists_sql)
+            .fetch_one(&mut **c)
+            .await?);
+        if exists == 0 {
+            return Ok(Vec::new());
+        }
+        let sql = "SELECT version FROM _sqlx_migrations WHERE success = TRUE ORDER BY version";
+        Ok(on_conn!(self, |c| sqlx::query_scalar(sql)
+            .fetch_all(&mut **c)
+            .await?))
     }
 }
 

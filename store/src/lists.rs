@@ -9,7 +9,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use crate::{Backend, Pool, Store, StoreError};
+use crate::{Backend, Conn, Store, StoreError};
 
 /// A page of rows and how many match in all.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,7 +141,7 @@ impl Store {
     /// None on PostgreSQL, whose plans follow its statistics rather than the schema alone.
     #[cfg(feature = "testkit")]
     pub async fn user_page_plan(&self, q: &UserQuery) -> Result<Option<Vec<String>>, StoreError> {
-        let Pool::Sqlite(pool) = &self.pool else {
+        let crate::Pool::Sqlite(pool) = &self.pool else {
             return Ok(None);
         };
         let text = searched(q.text.as_deref());
@@ -160,6 +160,18 @@ impl Store {
         q: &UserQuery,
         use_index: bool,
     ) -> Result<PageOf<UserRow>, StoreError> {
+        // The page's reads share one connection (see `Conn`).
+        self.list_users_on(&mut self.conn().await?, q, use_index)
+            .await
+    }
+
+    /// [`Store::users`] on `conn`.
+    pub(crate) async fn list_users_on(
+        &self,
+        conn: &mut Conn,
+        q: &UserQuery,
+        use_index: bool,
+    ) -> Result<PageOf<UserRow>, StoreError> {
         let backend = self.backend();
         let text = searched(q.text.as_deref());
         // Filters other than the seat (whose counts are kept, below).
@@ -167,18 +179,18 @@ impl Store {
         let no_filter = no_other_filter && q.has_seat.is_none();
         let text_only = text.is_some() && no_filter;
         if let Some(text) = text.as_deref().filter(|_| text_only && use_index)
-            && let Some(index) = self.user_index().await?
+            && let Some(index) = self.user_index(conn).await?
         {
             let hits = index.page(text, q.sort, q.descending, q.offset, q.limit);
             return Ok(PageOf {
-                rows: self.users_by_id(&hits.ids).await?,
+                rows: conn.users_by_id(&hits.ids).await?,
                 total: hits.total,
             });
         }
         // Every user, the seat holders or the others: the counts the last write kept, not a
         // count of up to 100,000 rows per page.
         let kept = if text.is_none() && no_other_filter {
-            let kept = self.kept_figures().await?;
+            let kept = conn.kept_figures().await?;
             let users = kept.get("users").copied();
             let holders = kept.get("seat_holders").copied();
             match q.has_seat {
@@ -189,7 +201,7 @@ impl Store {
         } else {
             None
         };
-        on_pool!(self, |pool| {
+        on_conn!(conn, |c| {
             let total: i64 = match kept {
                 Some(n) => n as i64,
                 None if text_only => {
@@ -208,17 +220,17 @@ impl Store {
                         Conditions::new(&mut total).prefix(&[column], text.as_deref(), backend);
                     }
                     total.push(") hits");
-                    total.build_query_scalar().fetch_one(pool).await?
+                    total.build_query_scalar().fetch_one(&mut **c).await?
                 }
                 None => {
                     let mut total = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM ic_users u");
                     push_user_filters(&mut total, q, text.as_deref(), backend);
-                    total.build_query_scalar().fetch_one(pool).await?
+                    total.build_query_scalar().fetch_one(&mut **c).await?
                 }
             };
             let rows = user_page("", q, text.as_deref(), backend)
                 .build()
-                .fetch_all(pool)
+                .fetch_all(&mut **c)
                 .await?;
             Ok(PageOf {
                 rows: rows
@@ -230,12 +242,44 @@ impl Store {
         })
     }
 
+    /// The groups the query selects, a page of them, and how many in all.
+    pub async fn groups(&self, q: &GroupQuery) -> Result<PageOf<GroupRow>, StoreError> {
+        let backend = self.backend();
+        let dir = if q.descending { "DESC" } else { "ASC" };
+        let text = searched(q.text.as_deref());
+        let mut conn = self.conn().await?;
+        on_conn!(&mut conn, |c| {
+            let mut total = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM ic_groups g");
+            push_group_filters(&mut total, q, text.as_deref(), backend);
+            let total: i64 = total.build_query_scalar().fetch_one(&mut **c).await?;
+            let mut list =
+                sqlx::QueryBuilder::new(format!("SELECT {GROUP_COLUMNS} FROM ic_groups g"));
+            push_group_filters(&mut list, q, text.as_deref(), backend);
+            list.push(format!(
+                " ORDER BY g.display_name_lower {dir}, g.id {dir} LIMIT "
+            ))
+            .push_bind(i64::from(q.limit))
+            .push(" OFFSET ")
+            .push_bind(q.offset as i64);
+            let rows = list.build().fetch_all(&mut **c).await?;
+            Ok(PageOf {
+                rows: rows
+                    .iter()
+                    .map(group_row)
+                    .collect::<Result<_, StoreError>>()?,
+                total: total as u64,
+            })
+        })
+    }
+}
+
+impl Conn {
     /// The users of `ids` (as list rows), in that order; ids no longer stored are left out.
-    async fn users_by_id(&self, ids: &[&str]) -> Result<Vec<UserRow>, StoreError> {
+    async fn users_by_id(&mut self, ids: &[&str]) -> Result<Vec<UserRow>, StoreError> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut rows: Vec<UserRow> = on_pool!(self, |pool| {
+        let mut rows: Vec<UserRow> = on_conn!(self, |c| {
             let mut list = sqlx::QueryBuilder::new(format!(
                 "SELECT {USER_COLUMNS}, \
                  (SELECT COUNT(*) FROM drift d WHERE d.user_id = u.id) AS drift \
@@ -247,7 +291,7 @@ impl Store {
             }
             list.push(")");
             list.build()
-                .fetch_all(pool)
+                .fetch_all(&mut **c)
                 .await?
                 .iter()
                 .map(user_row)
@@ -255,35 +299,6 @@ impl Store {
         });
         rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
         Ok(rows)
-    }
-
-    /// The groups the query selects, a page of them, and how many in all.
-    pub async fn groups(&self, q: &GroupQuery) -> Result<PageOf<GroupRow>, StoreError> {
-        let backend = self.backend();
-        let dir = if q.descending { "DESC" } else { "ASC" };
-        let text = searched(q.text.as_deref());
-        on_pool!(self, |pool| {
-            let mut total = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM ic_groups g");
-            push_group_filters(&mut total, q, text.as_deref(), backend);
-            let total: i64 = total.build_query_scalar().fetch_one(pool).await?;
-            let mut list =
-                sqlx::QueryBuilder::new(format!("SELECT {GROUP_COLUMNS} FROM ic_groups g"));
-            push_group_filters(&mut list, q, text.as_deref(), backend);
-            list.push(format!(
-                " ORDER BY g.display_name_lower {dir}, g.id {dir} LIMIT "
-            ))
-            .push_bind(i64::from(q.limit))
-            .push(" OFFSET ")
-            .push_bind(q.offset as i64);
-            let rows = list.build().fetch_all(pool).await?;
-            Ok(PageOf {
-                rows: rows
-                    .iter()
-                    .map(group_row)
-                    .collect::<Result<_, StoreError>>()?,
-                total: total as u64,
-            })
-        })
     }
 }
 

@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 use crate::lists::{UserSort, sort_column};
-use crate::{Backend, Pool, Store, StoreError};
+use crate::{Backend, Conn, Pool, Store, StoreError};
 
 /// The list's orders, each with its place in [`UserIndex::orders`].
 const SORTS: [UserSort; 4] = [
@@ -223,17 +223,19 @@ impl Search {
 /// The statement that reads the current snapshot generation (0 before the first write).
 const GENERATION: &str = "SELECT value FROM figures WHERE name = 'snapshot_generation'";
 
-impl Store {
-    async fn snapshot_generation(&self) -> Result<i64, StoreError> {
-        let generation: Option<i64> = on_pool!(self, |pool| sqlx::query_scalar(GENERATION)
-            .fetch_optional(pool)
+impl Conn {
+    async fn snapshot_generation(&mut self) -> Result<i64, StoreError> {
+        let generation: Option<i64> = on_conn!(self, |c| sqlx::query_scalar(GENERATION)
+            .fetch_optional(&mut **c)
             .await?);
         Ok(generation.unwrap_or(0))
     }
+}
 
-    /// The index this process holds, if it is the current snapshot's.
-    async fn current_index(&self) -> Result<Option<Arc<UserIndex>>, StoreError> {
-        let generation = self.snapshot_generation().await?;
+impl Store {
+    /// The index this process holds, if it is the current snapshot's (asked on `conn`).
+    async fn current_index(&self, conn: &mut Conn) -> Result<Option<Arc<UserIndex>>, StoreError> {
+        let generation = conn.snapshot_generation().await?;
         Ok(self
             .search
             .current()
@@ -242,8 +244,11 @@ impl Store {
 
     /// The index of the current snapshot, or None while it is being built (in the background,
     /// started here when needed): the caller answers from the database.
-    pub(crate) async fn user_index(&self) -> Result<Option<Arc<UserIndex>>, StoreError> {
-        if let Some(index) = self.current_index().await? {
+    pub(crate) async fn user_index(
+        &self,
+        conn: &mut Conn,
+    ) -> Result<Option<Arc<UserIndex>>, StoreError> {
+        if let Some(index) = self.current_index(conn).await? {
             return Ok(Some(index));
         }
         if !self.search.building.swap(true, Ordering::AcqRel) {
@@ -262,7 +267,7 @@ impl Store {
     /// already. Searches build it on their own when they find it missing or stale; this saves
     /// the first of them the database's slower answer (after a refresh, at start).
     pub async fn prepare_search(&self) -> Result<(), StoreError> {
-        if self.current_index().await?.is_some() {
+        if self.current_index(&mut self.conn().await?).await?.is_some() {
             return Ok(());
         }
         self.build_user_index().await
@@ -271,7 +276,7 @@ impl Store {
     /// Whether this process holds the index of the current snapshot (searches use it).
     #[cfg(feature = "testkit")]
     pub async fn search_index_is_current(&self) -> Result<bool, StoreError> {
-        Ok(self.current_index().await?.is_some())
+        Ok(self.current_index(&mut self.conn().await?).await?.is_some())
     }
 
     /// Reads every user's searched values and places in one consistent read, then keeps the

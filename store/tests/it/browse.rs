@@ -500,6 +500,50 @@ async fn groups_and_seats_are_listed_with_members(db: &TestDb) {
     assert_eq!(extra.len(), 1, "{extra:?}");
     assert_eq!(extra[0].group_name.as_deref(), Some("q-developers"));
     assert_eq!(extra[0].user_name.as_deref(), Some("cat@example.com"));
+
+    // The Drift page's reads together: the counts of every kind, the page asked for, and when
+    // the scope the findings come from was read.
+    let page = db
+        .store
+        .drift_page(Some("extra_membership"), 100, None)
+        .await
+        .unwrap();
+    assert_eq!(page.rows, extra);
+    assert_eq!(page.counts, db.store.drift_counts().await.unwrap());
+    let read_at = db
+        .store
+        .scope_reads(10)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.outcome == ScopeOutcome::Read)
+        .map(|r| r.finished_at);
+    assert!(read_at.is_some(), "the scope was read");
+    assert_eq!(page.read_at, read_at);
+
+    // The Seats page's reads together: the subscriptions, a page of holders and their paths.
+    let seats = db.store.seats_page(1, 2).await.unwrap();
+    assert_eq!(seats.subscribed, subscribed);
+    let holders = db
+        .store
+        .users(&UserQuery {
+            has_seat: Some(true),
+            offset: 1,
+            limit: 2,
+            ..UserQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(holders.rows.len(), 2, "{holders:?}");
+    assert_eq!(seats.holders, holders);
+    assert_eq!(
+        seats.holders.total,
+        db.store.figures().await.unwrap().seat_holders
+    );
+    let ids: Vec<String> = holders.rows.iter().map(|u| u.id.clone()).collect();
+    let paths = db.store.seat_paths(&ids).await.unwrap();
+    assert!(!paths.is_empty());
+    assert_eq!(seats.paths, paths);
 }
 
 /// The snapshot without q-developers' assignment: only dan (assigned directly) keeps a seat.

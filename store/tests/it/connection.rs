@@ -138,4 +138,12 @@ async fn each_check_keeps_its_last_outcome(db: &TestDb) {
     assert_eq!(got[0].verified_at, t(1));
     assert_eq!(got[1].outcome, o(CheckId::Scim, Status::Pass, "rotated"));
     assert_eq!(got[1].verified_at, t(2));
+    // The Connection page reads the checks and the settings together.
+    s.set_connection_setting(setting::SP_METADATA, "<sp/>", "Ana", t(3))
+        .await
+        .unwrap();
+    let page = s.checklist().await.unwrap();
+    assert_eq!(page.checks, got);
+    assert_eq!(page.settings, s.connection_settings().await.unwrap());
+    assert_eq!(page.settings[setting::SP_METADATA].value, "<sp/>");
 }

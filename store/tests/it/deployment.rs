@@ -10,6 +10,7 @@ store::backend_tests!(
     first_start_creates_the_deployment_and_later_starts_count_up,
     deployment_is_missing_before_the_first_start,
     ping_answers,
+    health_reads_the_round_trip_the_deployment_and_the_schema_together,
     the_store_survives_a_reconnect,
 );
 
@@ -58,6 +59,20 @@ async fn deployment_is_missing_before_the_first_start(db: &TestDb) {
 async fn ping_answers(db: &TestDb) {
     let took = db.store.ping().await.unwrap();
     assert!(took < std::time::Duration::from_secs(5));
+}
+
+async fn health_reads_the_round_trip_the_deployment_and_the_schema_together(db: &TestDb) {
+    assert!(
+        matches!(db.store.health().await, Err(StoreError::NotInitialised)),
+        "no deployment before the first start"
+    );
+    let t0 = Utc.with_ymd_and_hms(2026, 11, 1, 8, 0, 0).unwrap();
+    let started = db.store.record_start("0.3.0", t0).await.unwrap();
+    let health = db.store.health().await.unwrap();
+    assert!(health.round_trip < std::time::Duration::from_secs(5));
+    assert_eq!(health.deployment, started);
+    assert_eq!(health.schema, db.store.schema_status().await.unwrap());
+    assert_eq!(health.schema.pending, 0);
 }
 
 async fn the_store_survives_a_reconnect(db: &TestDb) {
