@@ -450,7 +450,14 @@ pub fn ConnectionPage() -> impl IntoView {
         <Transition fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
                 let admin = me.await.map(|m| m.admin).unwrap_or(false);
-                match view.await {
+                let read = view.await;
+                // A client that leaves while the page is read disposes of the page, its forms'
+                // actions with it; rendering the forms then would panic on reading them (the
+                // ActionForm reads its action's version). The page's own signal goes with them.
+                if generation.is_disposed() {
+                    return ().into_any();
+                }
+                match read {
                     Err(e) => view! { <div class="mt-6"><ErrorNote message=crate::ui::error_text(&e)/></div> }.into_any(),
                     Ok(v) => {
                         let (t, word) = tone(&v.overall);
