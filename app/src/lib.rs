@@ -123,16 +123,20 @@ pub fn App() -> impl IntoView {
                     <Nav/>
                 </header>
                 <main id="main" class="mx-auto w-full max-w-6xl flex-1 px-6 py-8" data-hydrated=move || hydrated.get().to_string()>
+                    // Every page renders whole before it is sent (`SsrMode::Async`): its data
+                    // takes a few milliseconds, and streaming the shell first, then each resource
+                    // as its own chunk, cost more server CPU than it saved (BENCHMARKS.md,
+                    // twenty-fourth session). An object page must also know its status (404).
                     <Routes fallback=NotFound>
-                        <Route path=path!("") view={Lazy::<OverviewRoute>::new()}/>
-                        <Route path=path!("/connection") view={Lazy::<ConnectionRoute>::new()}/>
-                        <Route path=path!("/users") view={Lazy::<UsersRoute>::new()}/>
+                        <Route path=path!("") view={Lazy::<OverviewRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/connection") view={Lazy::<ConnectionRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/users") view={Lazy::<UsersRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/users/:id") view={Lazy::<UserRoute>::new()} ssr=SsrMode::Async/>
-                        <Route path=path!("/groups") view={Lazy::<GroupsRoute>::new()}/>
+                        <Route path=path!("/groups") view={Lazy::<GroupsRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/groups/:id") view={Lazy::<GroupRoute>::new()} ssr=SsrMode::Async/>
-                        <Route path=path!("/drift") view={Lazy::<DriftRoute>::new()}/>
-                        <Route path=path!("/seats") view={Lazy::<SeatsRoute>::new()}/>
-                        <Route path=path!("/history") view={Lazy::<HistoryRoute>::new()}/>
+                        <Route path=path!("/drift") view={Lazy::<DriftRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/seats") view={Lazy::<SeatsRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/history") view={Lazy::<HistoryRoute>::new()} ssr=SsrMode::Async/>
                     </Routes>
                 </main>
             </div>

@@ -19,6 +19,17 @@ function wasmRequests(page: Page): Set<string> {
 const shell = (path: string) => /^\/pkg\/tessera[^/]*\.wasm$/.test(path);
 const chunks = (paths: Iterable<string>) => [...paths].filter((p) => !shell(p));
 
+// The chunks a page's head names for preloading (the shell's own module left out).
+function preloadedChunks(html: string): string[] {
+  const head = html.slice(0, html.indexOf("</head>"));
+  return [...head.matchAll(/<link [^>]*>/g)]
+    .map((m) => m[0])
+    .filter((link) => link.includes('rel="preload"'))
+    .map((link) => /href="([^"]+\.wasm)"/.exec(link)?.[1] ?? "")
+    .filter((href) => href !== "" && !shell(href))
+    .sort();
+}
+
 test("a page loads its own code with it, and another page's code when the reader goes there", async ({ page }) => {
   const errors = watchForErrors(page);
   await signIn(page, "security-admin");
@@ -29,13 +40,7 @@ test("a page loads its own code with it, and another page's code when the reader
   await expect(page.getByRole("heading", { level: 1, name: "History" })).toBeVisible();
 
   // The server names the page's chunks in its head: a preload for each one the browser loads.
-  const html = (await response?.text()) ?? "";
-  const head = html.slice(0, html.indexOf("</head>"));
-  const preloaded = [...head.matchAll(/<link [^>]*>/g)]
-    .map((m) => m[0])
-    .filter((link) => link.includes('rel="preload"'))
-    .map((link) => /href="([^"]+\.wasm)"/.exec(link)?.[1] ?? "")
-    .filter((href) => href !== "" && !shell(href));
+  const preloaded = preloadedChunks((await response?.text()) ?? "");
   expect(preloaded.length).toBeGreaterThan(0);
   const historyChunks = chunks(seen);
   expect(historyChunks.length).toBeGreaterThan(0);
@@ -63,4 +68,29 @@ test("a page loads its own code with it, and another page's code when the reader
   expect(chunks(seen)).toEqual([]);
 
   expect(errors).toEqual([]);
+});
+
+// Each page is rendered whole before it is sent, waiting for its data; the chunks it names are
+// found after that wait. Asked for many pages at once, each answer still names its own page's
+// chunks: none left without, none with another page's.
+test("every page names its own chunks, also when many pages are asked for at once", async ({ page }) => {
+  await signIn(page, "security-admin");
+  const addresses = ["/", "/connection", "/users", "/groups", "/drift", "/seats", "/history"];
+  const asked = addresses.flatMap((address) => Array.from({ length: 4 }, () => address));
+  const answers = await Promise.all(
+    asked.map(async (address) => {
+      const res = await page.request.get(address);
+      expect(res.status(), address).toBe(200);
+      return { address, chunks: preloadedChunks(await res.text()) };
+    }),
+  );
+  const byAddress = new Map<string, string[]>();
+  for (const { address, chunks } of answers) {
+    expect(chunks.length, `${address} names no chunk of its own`).toBeGreaterThan(0);
+    const first = byAddress.get(address);
+    if (first === undefined) byAddress.set(address, chunks);
+    else expect(chunks, `${address} named different chunks in two answers`).toEqual(first);
+  }
+  // Different pages need different code: History's chunks are not Seats'.
+  expect(byAddress.get("/history")).not.toEqual(byAddress.get("/seats"));
 });

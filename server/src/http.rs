@@ -69,6 +69,18 @@ pub fn router(state: AppState, security: Security) -> Router {
         .with_expiry(Expiry::OnInactivity(idle));
     let sign_in = security.sign_in;
     let secure = sign_in.secure_cookies();
+    let pages = Router::new()
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || {
+                provide_context(context_state.clone());
+                leptos::nonce::provide_nonce();
+                remember_page_owner();
+            },
+            move || shell(shell_options.clone()),
+        )
+        .layer(axum::middleware::from_fn(render_with_page_owner));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -80,15 +92,7 @@ pub fn router(state: AppState, security: Security) -> Router {
             "/api/{*fn_name}",
             post(server_fn_handler).get(server_fn_handler),
         )
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            move || {
-                provide_context(context_state.clone());
-                leptos::nonce::provide_nonce();
-            },
-            move || shell(shell_options.clone()),
-        )
+        .merge(pages)
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .with_state(state)
         .merge(crate::auth::routes(sign_in.clone()))
@@ -102,6 +106,44 @@ pub fn router(state: AppState, security: Security) -> Router {
             crate::auth::security_headers,
         ))
         .layer(TraceLayer::new_for_http())
+}
+
+tokio::task_local! {
+    /// The reactive owner a page's rendering was given (its root), kept for that request's task.
+    static PAGE_OWNER: std::cell::RefCell<Option<leptos::reactive::owner::Owner>>;
+}
+
+/// Called as a page's rendering starts, under its root owner: keeps that owner for
+/// [`render_with_page_owner`].
+fn remember_page_owner() {
+    let _ = PAGE_OWNER.try_with(|owner| {
+        *owner.borrow_mut() = leptos::reactive::owner::Owner::current();
+    });
+}
+
+/// Polls a page's rendering with the page's own reactive owner as the current one.
+///
+/// A page rendered whole (`SsrMode::Async`) waits for its data inside leptos' rendering; once
+/// that is done, leptos_axum reads from the thread's current owner which chunks of the split
+/// wasm the page used, to name them in its head (`leptos_integration_utils`, `from_app`), and
+/// the nonce. That current owner is a thread-local: when the rendering had to wait, the task
+/// may resume on another worker thread, or after another request set its own there, so the
+/// page lost its preloads (seen as a flaky end-to-end test), or named another request's. Setting
+/// the page's root on every poll makes the thread-local the page's own, whatever ran before.
+async fn render_with_page_owner(req: Request, next: axum::middleware::Next) -> Response {
+    PAGE_OWNER
+        .scope(std::cell::RefCell::new(None), async move {
+            let mut render = std::pin::pin!(next.run(req));
+            std::future::poll_fn(|cx| {
+                let owner = PAGE_OWNER.with(|owner| owner.borrow().clone());
+                match owner {
+                    Some(owner) => owner.with(|| std::future::Future::poll(render.as_mut(), cx)),
+                    None => std::future::Future::poll(render.as_mut(), cx),
+                }
+            })
+            .await
+        })
+        .await
 }
 
 /// `POST /preferences/theme` (a form: `theme` system, light or dark, and `back`, the page it
