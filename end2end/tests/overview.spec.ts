@@ -48,11 +48,20 @@ test("an unknown address answers 404 with a way back", async ({ page }) => {
   const response = await page.goto("/no/such/page");
   expect(response?.status()).toBe(404);
   await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
+  // Once the page is interactive the link is followed in the browser. (Followed before that,
+  // it is an ordinary page load, which sends a visitor who is not signed in to the IdP: below.)
+  await expect(page.locator("main")).toHaveAttribute("data-hydrated", "true");
   await page.getByRole("link", { name: "Back to the overview" }).click();
   // Not signed in: the overview offers sign-in and shows nothing of the deployment (its
   // server functions answer 401).
   await expect(page.getByRole("heading", { level: 1, name: "Overview" })).toBeVisible();
   await expect(page.getByRole("link", { name: "Sign in" })).toBeVisible();
+  await expect(page.getByTestId("database")).toHaveCount(0);
+
+  // The overview loaded as a page (the link followed before the 404 page was interactive, or
+  // the address typed) sends the visitor to sign in first.
+  await page.goto("/");
+  await expect(page.locator('button[data-persona="security-admin"]')).toBeVisible();
   await expect(page.getByTestId("database")).toHaveCount(0);
 });
 
