@@ -138,9 +138,9 @@ impl Store {
     /// The overview's figures: the counts kept by the last writes (`figures.rs`) and the
     /// latest refreshes and scope read.
     pub async fn figures(&self) -> Result<Figures, StoreError> {
-        // Four reads on one connection (see `Conn`). The first brings the kept counts, the held
-        // refreshes and whether any scope read completed together.
-        let mut conn = self.conn().await?;
+        // Four reads of one snapshot (see `Store::snapshot`). The first brings the kept counts,
+        // the held refreshes and whether any scope read completed together.
+        let mut conn = self.snapshot().await?;
         let rows: Vec<(String, i64)> = on_conn!(&mut conn, |c| sqlx::query_as(
             "SELECT name, value FROM figures \
              UNION ALL SELECT 'held refreshes', COUNT(*) FROM ic_refreshes WHERE outcome = 'held' \
@@ -174,8 +174,8 @@ impl Store {
     /// One user with their IdP counterpart, groups, seat paths and drift; None when Identity
     /// Center has no such user.
     pub async fn user_detail(&self, id: &str) -> Result<Option<UserDetail>, StoreError> {
-        // Five reads on one connection (see `Conn`).
-        let mut conn = self.conn().await?;
+        // Five reads of one snapshot (see `Store::snapshot`).
+        let mut conn = self.snapshot().await?;
         let row = on_conn!(&mut conn, |c| {
             let row = sqlx::query(&format!(
                 "SELECT {USER_COLUMNS}, u.given_name, u.family_name, \
@@ -243,9 +243,9 @@ impl Store {
         offset: u64,
         limit: u32,
     ) -> Result<Option<GroupDetail>, StoreError> {
-        let mut conn = self.conn().await?;
+        let mut conn = self.snapshot().await?;
         on_conn!(&mut conn, |conn| {
-            // One connection for the page's three statements (see `Conn`).
+            // One snapshot for the page's three statements (see `Store::snapshot`).
             // The group, its IdP counterpart and how many users there are (which way to page
             // its members, below) in one read.
             let row = sqlx::query(&format!(
@@ -389,7 +389,7 @@ impl Store {
         self.conn().await?.drift_rows(kind, limit, after_seq).await
     }
 
-    /// The Drift page's data on one connection: the findings of each kind, a page of them
+    /// The Drift page's data from one snapshot: the findings of each kind, a page of them
     /// (see [`Store::drift_rows`]) and when the scope they come from was read.
     pub async fn drift_page(
         &self,
@@ -397,7 +397,7 @@ impl Store {
         limit: u32,
         after_seq: Option<i64>,
     ) -> Result<DriftPage, StoreError> {
-        let mut conn = self.conn().await?;
+        let mut conn = self.snapshot().await?;
         Ok(DriftPage {
             counts: conn.drift_counts().await?,
             rows: conn.drift_rows(kind, limit, after_seq).await?,
@@ -405,11 +405,11 @@ impl Store {
         })
     }
 
-    /// The Seats page's data on one connection: the principals assigned to the seat product,
+    /// The Seats page's data from one snapshot: the principals assigned to the seat product,
     /// a page of the seat holders (`limit` after the first `offset`, by user name) and every
     /// way each of them holds a seat.
     pub async fn seats_page(&self, offset: u64, limit: u32) -> Result<SeatsPage, StoreError> {
-        let mut conn = self.conn().await?;
+        let mut conn = self.snapshot().await?;
         let subscribed = conn.subscribed().await?;
         let query = crate::UserQuery {
             has_seat: Some(true),

@@ -132,10 +132,10 @@ impl Store {
         self.conn().await?.connection_settings().await
     }
 
-    /// The Connection page's data on one connection: each check's last outcome and every
+    /// The Connection page's data from one snapshot: each check's last outcome and every
     /// setting entered.
     pub async fn checklist(&self) -> Result<Checklist, StoreError> {
-        let mut conn = self.conn().await?;
+        let mut conn = self.snapshot().await?;
         Ok(Checklist {
             checks: conn.checks().await?,
             settings: conn.connection_settings().await?,

@@ -152,8 +152,36 @@ enum Pool {
 /// connection given back with a round trip of its own (on SQLite, two hand-offs to the
 /// connection's thread): a page that reads on one connection pays that once.
 enum Conn {
-    Sqlite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
-    Postgres(sqlx::pool::PoolConnection<sqlx::Postgres>),
+    Sqlite(Link<sqlx::Sqlite>),
+    Postgres(Link<sqlx::Postgres>),
+}
+
+/// A [`Conn`]'s connection: as taken from the pool, or inside a read transaction so that every
+/// statement sees the same committed state (see [`Store::snapshot`]).
+enum Link<DB: sqlx::Database> {
+    Pooled(sqlx::pool::PoolConnection<DB>),
+    /// Never committed: dropping it rolls back, which for reads only ends the snapshot.
+    Snapshot(sqlx::Transaction<'static, DB>),
+}
+
+impl<DB: sqlx::Database> std::ops::Deref for Link<DB> {
+    type Target = DB::Connection;
+
+    fn deref(&self) -> &DB::Connection {
+        match self {
+            Link::Pooled(c) => c,
+            Link::Snapshot(t) => t,
+        }
+    }
+}
+
+impl<DB: sqlx::Database> std::ops::DerefMut for Link<DB> {
+    fn deref_mut(&mut self) -> &mut DB::Connection {
+        match self {
+            Link::Pooled(c) => c,
+            Link::Snapshot(t) => t,
+        }
+    }
 }
 
 /// The handle every part of Tessera uses to read and write its data. Cheap to clone.
@@ -378,8 +406,22 @@ impl Store {
     /// One connection for several reads (see [`Conn`]).
     async fn conn(&self) -> Result<Conn, StoreError> {
         Ok(match &self.pool {
-            Pool::Sqlite(pool) => Conn::Sqlite(pool.acquire().await?),
-            Pool::Postgres(pool) => Conn::Postgres(pool.acquire().await?),
+            Pool::Sqlite(pool) => Conn::Sqlite(Link::Pooled(pool.acquire().await?)),
+            Pool::Postgres(pool) => Conn::Postgres(Link::Pooled(pool.acquire().await?)),
+        })
+    }
+
+    /// One connection whose reads all see the same committed state: a page's figures, counts
+    /// and rows agree with each other even when a refresh commits while the page is read.
+    /// SQLite: a deferred `BEGIN` (in WAL mode the snapshot is taken at the first read and
+    /// writers are not blocked); PostgreSQL: a read-only repeatable-read transaction.
+    async fn snapshot(&self) -> Result<Conn, StoreError> {
+        Ok(match &self.pool {
+            Pool::Sqlite(pool) => Conn::Sqlite(Link::Snapshot(pool.begin().await?)),
+            Pool::Postgres(pool) => Conn::Postgres(Link::Snapshot(
+                pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?,
+            )),
         })
     }
 

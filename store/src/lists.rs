@@ -160,8 +160,8 @@ impl Store {
         q: &UserQuery,
         use_index: bool,
     ) -> Result<PageOf<UserRow>, StoreError> {
-        // The page's reads share one connection (see `Conn`).
-        self.list_users_on(&mut self.conn().await?, q, use_index)
+        // The page's reads see one snapshot (see `Store::snapshot`): its count and rows agree.
+        self.list_users_on(&mut self.snapshot().await?, q, use_index)
             .await
     }
 
@@ -247,7 +247,7 @@ impl Store {
         let backend = self.backend();
         let dir = if q.descending { "DESC" } else { "ASC" };
         let text = searched(q.text.as_deref());
-        let mut conn = self.conn().await?;
+        let mut conn = self.snapshot().await?;
         on_conn!(&mut conn, |c| {
             let mut total = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM ic_groups g");
             push_group_filters(&mut total, q, text.as_deref(), backend);

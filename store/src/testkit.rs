@@ -9,7 +9,7 @@ use std::time::Duration;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions as _, Connection as _, Executor as _};
 
-use crate::{ConnectOptions, Pool, Store, StoreError};
+use crate::{Conn, ConnectOptions, Pool, Store, StoreError};
 
 /// Where PostgreSQL is looked for when `TESSERA_TEST_DATABASE_URL` is not set.
 pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -106,6 +106,25 @@ impl TestDb {
             .execute(pool)
             .await?
             .rows_affected()))
+    }
+
+    /// Runs the scalar query `read` twice on one page snapshot ([`Store::snapshot`], what the
+    /// pages read from), with `write` committed by another connection between the two; both
+    /// answers, then `read` once more on a fresh connection.
+    pub async fn read_around_write(&self, read: &str, write: &str) -> Result<[i64; 3], StoreError> {
+        let mut snapshot = self.store.snapshot().await?;
+        let first: i64 = on_conn!(&mut snapshot, |c| sqlx::query_scalar(read)
+            .fetch_one(&mut **c)
+            .await?);
+        self.execute(write).await?;
+        let second: i64 = on_conn!(&mut snapshot, |c| sqlx::query_scalar(read)
+            .fetch_one(&mut **c)
+            .await?);
+        drop(snapshot);
+        let after: i64 = on_conn!(&mut self.store.conn().await?, |c| sqlx::query_scalar(read)
+            .fetch_one(&mut **c)
+            .await?);
+        Ok([first, second, after])
     }
 }
 

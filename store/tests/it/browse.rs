@@ -20,6 +20,7 @@ store::backend_tests!(
     seats_and_counts_follow_every_write,
     people_named_by_the_idp_or_the_configuration_are_found,
     users_first_seen_together_are_ordered_by_id_from_an_index,
+    a_page_reads_one_snapshot_while_a_refresh_commits,
 );
 
 fn t(day: u32) -> DateTime<Utc> {
@@ -219,6 +220,25 @@ async fn figures_count_what_the_overview_shows(db: &TestDb) {
     assert_eq!(f.last_success.map(|r| r.id).as_deref(), Some("r2"));
     assert_eq!(f.held, 1);
     assert_eq!(f.users, 4, "neither changed the snapshot");
+}
+
+/// A page's reads (figures, counts, rows) come from one snapshot: a refresh committing between
+/// two of them does not make the page disagree with itself; the next page sees it.
+async fn a_page_reads_one_snapshot_while_a_refresh_commits(db: &TestDb) {
+    load(db).await;
+    let [first, second, after] = db
+        .read_around_write(
+            "SELECT value FROM figures WHERE name = 'users'",
+            "UPDATE figures SET value = value + 10 WHERE name = 'users'",
+        )
+        .await
+        .unwrap();
+    assert_eq!(first, 4);
+    assert_eq!(
+        second, first,
+        "the write committed mid-page is not seen by that page"
+    );
+    assert_eq!(after, first + 10, "the next page sees it");
 }
 
 async fn users_are_searched_filtered_sorted_and_paged(db: &TestDb) {
