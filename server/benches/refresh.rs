@@ -6,8 +6,9 @@
 //!
 //! The sandbox runs in a child process (this same binary, re-run with
 //! `TESSERA_BENCH_SANDBOX_CHILD` set), so the peak resident memory reported (VmHWM) is the
-//! refresh's: reader, diff, fuse and the store's writes. Quotas are scaled ×20 as in the
-//! snapshot benchmark.
+//! refresh's: reader, diff, fuse and the store's writes. VmHWM counts SQLite's pages mapped from
+//! the database file too (`mmap_size`), so the heap's own peak (RssAnon, sampled) is printed
+//! beside it. Quotas are scaled ×20 as in the snapshot benchmark.
 
 use std::io::{BufRead, BufReader};
 use std::num::NonZeroU32;
@@ -35,16 +36,43 @@ fn fail(what: &str, e: impl std::fmt::Display) -> ! {
     std::process::exit(1);
 }
 
-fn peak_rss_mb() -> f64 {
+/// A figure of this process's `/proc/self/status` (`VmHWM:`, `RssAnon:`), in MB.
+fn status_mb(field: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
+                .find(|l| l.starts_with(field))
                 .and_then(|l| l.split_whitespace().nth(1))
                 .and_then(|kb| kb.parse::<f64>().ok())
         })
         .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// Peak resident memory: the heap and SQLite's pages mapped from the database file alike.
+fn peak_rss_mb() -> f64 {
+    status_mb("VmHWM:")
+}
+
+/// The highest anonymous resident memory (the heap, without the mapped database file) seen
+/// while `work` runs, sampled every 20 ms: the kernel keeps no peak of it.
+async fn peak_anon_mb<T>(work: impl std::future::Future<Output = T>) -> (T, f64) {
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let mut peak = status_mb("RssAnon:");
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                peak = peak.max(status_mb("RssAnon:"));
+            }
+            peak
+        })
+    };
+    let out = work.await;
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let peak = sampler.join().unwrap_or(f64::NAN);
+    (out, peak)
 }
 
 /// The child: serve the seeded organisation, print the endpoint, stop when stdin closes.
@@ -213,17 +241,15 @@ fn main() {
         let baseline = peak_rss_mb();
         for label in ["first (whole directory written)", "second (unchanged)"] {
             let started = Instant::now();
-            let r = refresher
-                .refresh_once(Utc::now)
-                .await
-                .unwrap_or_else(|e| fail("refresh", e));
+            let (r, anon) = peak_anon_mb(refresher.refresh_once(Utc::now)).await;
+            let r = r.unwrap_or_else(|e| fail("refresh", e));
             let scope = store
                 .scope_reads(1)
                 .await
                 .unwrap_or_else(|e| fail("scope reads", e));
             let scope = scope.first().unwrap_or_else(|| fail("scope", "not read"));
             println!(
-                "refresh {size} {label}: {:?} in {:.1} s, {} users, {} memberships, {} calls, {} throttled; IdP scope {:?} ({} users, {} groups, {} drift findings); peak RSS {:.0} MB (baseline {:.0} MB)",
+                "refresh {size} {label}: {:?} in {:.1} s, {} users, {} memberships, {} calls, {} throttled; IdP scope {:?} ({} users, {} groups, {} drift findings); peak RSS {:.0} MB (baseline {:.0} MB), peak heap (RssAnon) {:.0} MB",
                 r.outcome,
                 started.elapsed().as_secs_f64(),
                 r.users,
@@ -235,7 +261,8 @@ fn main() {
                 scope.groups,
                 scope.drift.unwrap_or(0),
                 peak_rss_mb(),
-                baseline
+                baseline,
+                anon
             );
         }
         store.close().await;
