@@ -55,15 +55,8 @@ pub async fn read(
     kind: domain::timeline::ObjectKind,
     id: &str,
 ) -> Result<Vec<Entry>, store::StoreError> {
-    use domain::timeline::{Event, ObjectKind, groups_named};
-    let history = store.object_history(kind, id, SHOWN).await?;
-    let mut ids: Vec<String> = history
-        .iter()
-        .flat_map(|c| groups_named(&c.events).map(str::to_string))
-        .collect();
-    ids.sort();
-    ids.dedup();
-    let names = store.group_names(&ids).await?;
+    use domain::timeline::{Event, ObjectKind};
+    let (history, names) = store.object_timeline(kind, id, SHOWN).await?;
     let now = chrono::Utc::now();
     let (added, removed) = match kind {
         ObjectKind::User => ("Joined Identity Center", "Left Identity Center"),

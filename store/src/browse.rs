@@ -140,43 +140,50 @@ impl Store {
     pub async fn figures(&self) -> Result<Figures, StoreError> {
         // Four reads of one snapshot (see `Store::snapshot`). The first brings the kept counts,
         // the held refreshes and whether any scope read completed together.
-        let mut conn = self.snapshot().await?;
-        let rows: Vec<(String, i64)> = on_conn!(&mut conn, |c| sqlx::query_as(
-            "SELECT name, value FROM figures \
+        self.kept(
+            "figures",
+            &(),
+            async |conn: &mut Conn| -> Result<Figures, StoreError> {
+                let rows: Vec<(String, i64)> = on_conn!(&mut *conn, |c| sqlx::query_as(
+                    "SELECT name, value FROM figures \
              UNION ALL SELECT 'held refreshes', COUNT(*) FROM ic_refreshes WHERE outcome = 'held' \
              UNION ALL SELECT 'complete scope reads', COUNT(*) FROM \
              (SELECT 1 FROM idp_reads WHERE outcome = 'read' LIMIT 1) complete"
+                )
+                .fetch_all(&mut **c)
+                .await?);
+                let kept = by_name(rows);
+                let count = |name: &str| kept.get(name).copied().unwrap_or(0);
+                let complete = count("complete scope reads") > 0;
+                let (last_refresh, last_success) = conn.latest_refreshes().await?;
+                Ok(Figures {
+                    users: count("users"),
+                    groups: count("groups"),
+                    memberships: count("memberships"),
+                    scope_users: complete.then(|| count("scope_users")),
+                    scope_groups: complete.then(|| count("scope_groups")),
+                    drift: count("drift"),
+                    seat_holders: count("seat_holders"),
+                    subscribed_groups: count("subscribed_groups"),
+                    subscribed_users: count("subscribed_users"),
+                    taken_at: conn.current_taken_at().await?,
+                    last_refresh,
+                    last_success,
+                    last_scope_read: conn.scope_reads(1).await?.into_iter().next(),
+                    held: count("held refreshes"),
+                })
+            },
         )
-        .fetch_all(&mut **c)
-        .await?);
-        let kept = by_name(rows);
-        let count = |name: &str| kept.get(name).copied().unwrap_or(0);
-        let complete = count("complete scope reads") > 0;
-        let (last_refresh, last_success) = conn.latest_refreshes().await?;
-        Ok(Figures {
-            users: count("users"),
-            groups: count("groups"),
-            memberships: count("memberships"),
-            scope_users: complete.then(|| count("scope_users")),
-            scope_groups: complete.then(|| count("scope_groups")),
-            drift: count("drift"),
-            seat_holders: count("seat_holders"),
-            subscribed_groups: count("subscribed_groups"),
-            subscribed_users: count("subscribed_users"),
-            taken_at: conn.current_taken_at().await?,
-            last_refresh,
-            last_success,
-            last_scope_read: conn.scope_reads(1).await?.into_iter().next(),
-            held: count("held refreshes"),
-        })
+        .await
+        .map(|(value, _)| value)
     }
 
     /// One user with their IdP counterpart, groups, seat paths and drift; None when Identity
     /// Center has no such user.
     pub async fn user_detail(&self, id: &str) -> Result<Option<UserDetail>, StoreError> {
         // Five reads of one snapshot (see `Store::snapshot`).
-        let mut conn = self.snapshot().await?;
-        let row = on_conn!(&mut conn, |c| {
+        self.kept("user_detail", id, async |conn: &mut Conn| -> Result<Option<UserDetail>, StoreError> {
+        let row = on_conn!(&mut *conn, |c| {
             let row = sqlx::query(&format!(
                 "SELECT {USER_COLUMNS}, u.given_name, u.family_name, \
                  (SELECT COUNT(*) FROM drift d WHERE d.user_id = u.id) AS drift \
@@ -201,7 +208,7 @@ impl Store {
             Some(external) => conn.scope_user(external).await?,
             None => None,
         };
-        let groups = on_conn!(&mut conn, |c| {
+        let groups = on_conn!(&mut *conn, |c| {
             let rows = sqlx::query(
                 "SELECT g.id, g.display_name, m.since, a.since AS assigned_since FROM ic_memberships m \
                  JOIN ic_groups g ON g.id = m.group_id LEFT JOIN ic_assignments a ON \
@@ -233,6 +240,9 @@ impl Store {
             seat_paths,
             drift,
         }))
+        })
+        .await
+        .map(|(value, _)| value)
     }
 
     /// One group with its IdP counterpart, a page of its members (by user name: `limit` after
@@ -243,8 +253,8 @@ impl Store {
         offset: u64,
         limit: u32,
     ) -> Result<Option<GroupDetail>, StoreError> {
-        let mut conn = self.snapshot().await?;
-        on_conn!(&mut conn, |conn| {
+        self.kept("group_detail", &(id, offset, limit), async |conn: &mut Conn| -> Result<Option<GroupDetail>, StoreError> {
+        on_conn!(&mut *conn, |conn| {
             // One snapshot for the page's three statements (see `Store::snapshot`).
             // The group, its IdP counterpart and how many users there are (which way to page
             // its members, below) in one read.
@@ -308,6 +318,9 @@ impl Store {
                 drift,
             }))
         })
+        })
+        .await
+        .map(|(value, _)| value)
     }
 
     /// A group's display name and external id (its IdP group's id), None when Identity Center
@@ -397,34 +410,48 @@ impl Store {
         limit: u32,
         after_seq: Option<i64>,
     ) -> Result<DriftPage, StoreError> {
-        let mut conn = self.snapshot().await?;
-        Ok(DriftPage {
-            counts: conn.drift_counts().await?,
-            rows: conn.drift_rows(kind, limit, after_seq).await?,
-            read_at: conn.last_complete_scope_read().await?,
-        })
+        self.kept(
+            "drift_page",
+            &(kind, limit, after_seq),
+            async |conn: &mut Conn| -> Result<DriftPage, StoreError> {
+                Ok(DriftPage {
+                    counts: conn.drift_counts().await?,
+                    rows: conn.drift_rows(kind, limit, after_seq).await?,
+                    read_at: conn.last_complete_scope_read().await?,
+                })
+            },
+        )
+        .await
+        .map(|(value, _)| value)
     }
 
     /// The Seats page's data from one snapshot: the principals assigned to the seat product,
     /// a page of the seat holders (`limit` after the first `offset`, by user name) and every
     /// way each of them holds a seat.
     pub async fn seats_page(&self, offset: u64, limit: u32) -> Result<SeatsPage, StoreError> {
-        let mut conn = self.snapshot().await?;
-        let subscribed = conn.subscribed().await?;
-        let query = crate::UserQuery {
-            has_seat: Some(true),
-            offset,
-            limit,
-            ..crate::UserQuery::default()
-        };
-        let holders = self.list_users_on(&mut conn, &query, true).await?;
-        let ids: Vec<String> = holders.rows.iter().map(|u| u.id.clone()).collect();
-        let paths = conn.seat_paths(&ids).await?;
-        Ok(SeatsPage {
-            subscribed,
-            holders,
-            paths,
-        })
+        self.kept(
+            "seats_page",
+            &(offset, limit),
+            async |conn: &mut Conn| -> Result<SeatsPage, StoreError> {
+                let subscribed = conn.subscribed().await?;
+                let query = crate::UserQuery {
+                    has_seat: Some(true),
+                    offset,
+                    limit,
+                    ..crate::UserQuery::default()
+                };
+                let holders = self.list_users_on(&mut *conn, &query, true).await?;
+                let ids: Vec<String> = holders.rows.iter().map(|u| u.id.clone()).collect();
+                let paths = conn.seat_paths(&ids).await?;
+                Ok(SeatsPage {
+                    subscribed,
+                    holders,
+                    paths,
+                })
+            },
+        )
+        .await
+        .map(|(value, _)| value)
     }
 }
 
@@ -432,11 +459,22 @@ impl Store {
     /// The latest refreshes, newest first, each with what it changed (None for one that changed
     /// nothing: failed, cancelled, unchanged, held or discarded).
     pub async fn refresh_history(&self, limit: u32) -> Result<Vec<RefreshChanges>, StoreError> {
+        self.kept("refresh_history", &limit, async |conn: &mut Conn| {
+            conn.refresh_history(limit).await
+        })
+        .await
+        .map(|(value, _)| value)
+    }
+}
+
+impl Conn {
+    /// See [`Store::refresh_history`].
+    async fn refresh_history(&mut self, limit: u32) -> Result<Vec<RefreshChanges>, StoreError> {
         let refreshes = self.refreshes(limit).await?;
         if refreshes.is_empty() {
             return Ok(Vec::new());
         }
-        let counts = on_pool!(self, |pool| {
+        let counts = on_conn!(self, |c| {
             let mut q = sqlx::QueryBuilder::new(
                 "SELECT refresh_id, initial, users_added, users_removed, users_changed, \
                  memberships_added, memberships_removed FROM ic_history WHERE refresh_id IN (",
@@ -446,7 +484,7 @@ impl Store {
                 ids.push_bind(r.id.clone());
             }
             q.push(")");
-            let rows = q.build().fetch_all(pool).await?;
+            let rows = q.build().fetch_all(&mut **c).await?;
             rows.iter()
                 .map(|r| {
                     let n = |c: &str| r.try_get::<i64, _>(c).map(|v| v as u64);

@@ -78,6 +78,7 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
             sqlx::query(
             "INSERT INTO connection_settings (name, value, updated_by, updated_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_by = excluded.updated_by, updated_at = excluded.updated_at"
@@ -86,22 +87,25 @@ impl Store {
         .bind(value)
         .bind(by)
         .bind(at)
-        .execute(pool)
-        .await
-        .map(|_| ())
-        })?;
+        .execute(&mut *tx)
+        .await?;
+            commit_change!(tx);
+        });
         Ok(())
     }
 
     /// Removes the setting `name` (true when there was one).
     pub async fn clear_connection_setting(&self, name: &str) -> Result<bool, StoreError> {
-        let n = on_pool!(self, |pool| sqlx::query(
-            "DELETE FROM connection_settings WHERE name = $1"
-        )
-        .bind(name)
-        .execute(pool)
-        .await?
-        .rows_affected());
+        let n = on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let n = sqlx::query("DELETE FROM connection_settings WHERE name = $1")
+                .bind(name)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            commit_change!(tx);
+            n
+        });
         Ok(n > 0)
     }
 
@@ -135,11 +139,14 @@ impl Store {
     /// The Connection page's data from one snapshot: each check's last outcome and every
     /// setting entered.
     pub async fn checklist(&self) -> Result<Checklist, StoreError> {
-        let mut conn = self.snapshot().await?;
-        Ok(Checklist {
-            checks: conn.checks().await?,
-            settings: conn.connection_settings().await?,
+        self.kept("checklist", &(), async |conn: &mut Conn| {
+            Ok(Checklist {
+                checks: conn.checks().await?,
+                settings: conn.connection_settings().await?,
+            })
         })
+        .await
+        .map(|(value, _)| value)
     }
 
     /// Records an admin's attestation of `check` (kept; the latest counts).
@@ -150,6 +157,7 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
             sqlx::query(
             "INSERT INTO attestations (check_id, attested_by, attested_on, note, recorded_at) VALUES ($1, $2, $3, $4, $5)"
         )
@@ -158,10 +166,10 @@ impl Store {
         .bind(attestation.on.format("%Y-%m-%d").to_string())
         .bind(&attestation.note)
         .bind(at)
-        .execute(pool)
-        .await
-        .map(|_| ())
-        })?;
+        .execute(&mut *tx)
+        .await?;
+            commit_change!(tx);
+        });
         Ok(())
     }
 
@@ -213,7 +221,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             }
-            tx.commit().await?;
+            commit_change!(tx);
             Ok::<(), StoreError>(())
         })
     }

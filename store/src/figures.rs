@@ -44,3 +44,37 @@ macro_rules! keep_figures {
         }
     }};
 }
+
+/// Counts one change of what the console's pages show, in the changing transaction: what tells
+/// page data kept in memory (`kept.rs`), in this process and every other replica, that it is
+/// stale. Run last, just before the commit, so that on PostgreSQL concurrent writers queue on
+/// this one row only for the moment between it and their commit.
+pub(crate) const COUNT_CHANGE: &str = "INSERT INTO figures (name, value) VALUES ('data_version', 1) \
+     ON CONFLICT (name) DO UPDATE SET value = figures.value + 1";
+
+/// Counts the change (see [`COUNT_CHANGE`]) and commits the transaction `$tx`. Every write of
+/// what a page shows ends with this instead of a bare `commit()`.
+macro_rules! commit_change {
+    ($tx:expr) => {{
+        sqlx::query($crate::figures::COUNT_CHANGE)
+            .execute(&mut *$tx)
+            .await?;
+        $tx.commit().await?;
+    }};
+}
+
+use crate::{Conn, StoreError};
+
+impl Conn {
+    /// One of the counters in `figures` (`snapshot_generation`, `data_version`); 0 before the
+    /// first write that counts itself there.
+    pub(crate) async fn counter(&mut self, name: &str) -> Result<i64, StoreError> {
+        let value: Option<i64> = on_conn!(self, |c| sqlx::query_scalar(
+            "SELECT value FROM figures WHERE name = $1"
+        )
+        .bind(name)
+        .fetch_optional(&mut **c)
+        .await?);
+        Ok(value.unwrap_or(0))
+    }
+}

@@ -432,6 +432,20 @@ macro_rules! refresh_of {
 const REFRESH_COLUMNS: &str = "id, kind, started_at, finished_at, outcome, detail, calls, throttles, users, groups_read, memberships";
 
 impl Conn {
+    /// See [`Store::refreshes`].
+    pub(crate) async fn refreshes(&mut self, limit: u32) -> Result<Vec<Refresh>, StoreError> {
+        let sql = format!(
+            "SELECT {REFRESH_COLUMNS} FROM ic_refreshes ORDER BY started_at DESC, id LIMIT $1"
+        );
+        on_conn!(self, |c| {
+            let rows = sqlx::query(&sql)
+                .bind(i64::from(limit))
+                .fetch_all(&mut **c)
+                .await?;
+            rows.iter().map(|row| refresh_of!(row)).collect()
+        })
+    }
+
     /// See [`Store::latest_refreshes`].
     pub(crate) async fn latest_refreshes(
         &mut self,
@@ -482,7 +496,7 @@ impl Store {
             keep_figures!(tx, crate::figures::AFTER_SNAPSHOT);
             insert_refresh!(tx, refresh, None);
             insert_history!(tx, &refresh.id, changes, refresh.finished_at);
-            tx.commit().await?;
+            commit_change!(tx);
         });
         Ok(())
     }
@@ -528,7 +542,7 @@ impl Store {
                 None,
                 [snapshot.users().len(), 0, 0, snapshot.membership_count(), 0]
             );
-            tx.commit().await?;
+            commit_change!(tx);
         });
         Ok(())
     }
@@ -538,7 +552,7 @@ impl Store {
         on_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
             insert_refresh!(tx, refresh, None);
-            tx.commit().await?;
+            commit_change!(tx);
         });
         Ok(())
     }
@@ -553,7 +567,7 @@ impl Store {
         on_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
             insert_refresh!(tx, refresh, Some(json));
-            tx.commit().await?;
+            commit_change!(tx);
         });
         Ok(())
     }
@@ -591,7 +605,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             insert_history!(tx, id, &changes, at);
-            tx.commit().await?;
+            commit_change!(tx);
         });
         Ok(())
     }
@@ -599,13 +613,16 @@ impl Store {
     /// Drops a held refresh; the current snapshot stays.
     pub async fn discard_held(&self, id: &str) -> Result<(), StoreError> {
         let done = on_pool!(self, |pool| {
-            sqlx::query(
+            let mut tx = pool.begin().await?;
+            let done = sqlx::query(
             "UPDATE ic_refreshes SET outcome = 'discarded', held_changes = NULL WHERE id = $1 AND outcome = 'held'"
         )
         .bind(id)
-        .execute(pool)
+        .execute(&mut *tx)
         .await?
-        .rows_affected()
+        .rows_affected();
+            commit_change!(tx);
+            done
         });
         if done == 0 {
             return Err(StoreError::NotHeld(id.to_string()));
@@ -615,16 +632,7 @@ impl Store {
 
     /// The latest refreshes, newest first.
     pub async fn refreshes(&self, limit: u32) -> Result<Vec<Refresh>, StoreError> {
-        let sql = format!(
-            "SELECT {REFRESH_COLUMNS} FROM ic_refreshes ORDER BY started_at DESC, id LIMIT $1"
-        );
-        on_pool!(self, |pool| {
-            let rows = sqlx::query(&sql)
-                .bind(i64::from(limit))
-                .fetch_all(pool)
-                .await?;
-            rows.iter().map(|row| refresh_of!(row)).collect()
-        })
+        self.conn().await?.refreshes(limit).await
     }
 
     /// The latest refresh and the newest that applied, confirmed or found nothing to change

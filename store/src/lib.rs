@@ -51,6 +51,7 @@ mod browse;
 mod connection;
 mod identity_center;
 mod idp_scope;
+mod kept;
 mod leases;
 mod lists;
 mod search;
@@ -193,6 +194,8 @@ pub struct Store {
     revocations: std::sync::Arc<sessions::Revocations>,
     /// The search index of the current snapshot's users, when built.
     search: std::sync::Arc<search::Search>,
+    /// Page data read since the last change (`kept.rs`).
+    kept: std::sync::Arc<kept::Kept>,
 }
 
 /// The deployment's own record: who it is and how often it started.
@@ -275,6 +278,7 @@ impl Store {
                 pool: Pool::Sqlite(pool),
                 revocations: Default::default(),
                 search: Default::default(),
+                kept: Default::default(),
             })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let connect = PgConnectOptions::from_str(url).map_err(|e| bad_url(e.to_string()))?;
@@ -292,6 +296,7 @@ impl Store {
                 pool: Pool::Postgres(pool),
                 revocations: Default::default(),
                 search: Default::default(),
+                kept: Default::default(),
             })
         } else {
             Err(bad_url(
@@ -317,6 +322,13 @@ impl Store {
         }
         self.split_old_history().await?;
         let after = self.applied_migrations().await?;
+        if after.len() > before.len() {
+            // The schema is part of what the status card shows (see `Store::health`).
+            on_pool!(self, |pool| {
+                let mut tx = pool.begin().await?;
+                commit_change!(tx);
+            });
+        }
         Ok(MigrationReport {
             applied_now: after.len().saturating_sub(before.len()),
             schema_version: after.last().copied().unwrap_or(0),
@@ -359,13 +371,15 @@ impl Store {
         self.conn().await?.ping().await
     }
 
-    /// The deployment's health on one connection: a round trip, its record and its schema (the
-    /// status card shows all three).
+    /// The deployment's health: a round trip, its record and its schema (the status card shows
+    /// all three). The record and schema are kept until the data changes (`kept.rs`: a start
+    /// and a migration count as changes); the round trip is the one that asks whether it did.
     pub async fn health(&self) -> Result<Health, StoreError> {
-        let mut conn = self.conn().await?;
-        let round_trip = conn.ping().await?;
-        let deployment = conn.deployment().await?;
-        let applied = conn.applied_migrations().await?;
+        let ((deployment, applied), round_trip) = self
+            .kept("health", &(), async |conn: &mut Conn| {
+                Ok((conn.deployment().await?, conn.applied_migrations().await?))
+            })
+            .await?;
         Ok(Health {
             round_trip,
             deployment,
@@ -388,12 +402,14 @@ impl Store {
                        starts = deployment.starts + 1,
                        last_version = excluded.last_version";
         on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
             sqlx::query(sql)
                 .bind(&new_id)
                 .bind(now)
                 .bind(version)
-                .execute(pool)
+                .execute(&mut *tx)
                 .await?;
+            commit_change!(tx);
         });
         self.deployment().await
     }

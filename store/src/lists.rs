@@ -127,14 +127,19 @@ impl Store {
     /// The users the query selects, a page of them, and how many in all. A search alone is
     /// answered from the search index when this process holds the current one (`search.rs`).
     pub async fn users(&self, q: &UserQuery) -> Result<PageOf<UserRow>, StoreError> {
-        self.list_users(q, true).await
+        self.kept("users", q, async |conn: &mut Conn| {
+            self.list_users_on(conn, q, true).await
+        })
+        .await
+        .map(|(value, _)| value)
     }
 
     /// [`Store::users`] read from the database alone, never the search index: what the index's
     /// answers are checked against.
     #[cfg(feature = "testkit")]
     pub async fn users_from_database(&self, q: &UserQuery) -> Result<PageOf<UserRow>, StoreError> {
-        self.list_users(q, false).await
+        self.list_users_on(&mut self.snapshot().await?, q, false)
+            .await
     }
 
     /// How SQLite reads a page of the user list `q` selects (its `EXPLAIN QUERY PLAN` lines);
@@ -155,17 +160,8 @@ impl Store {
             .map(Some)
     }
 
-    async fn list_users(
-        &self,
-        q: &UserQuery,
-        use_index: bool,
-    ) -> Result<PageOf<UserRow>, StoreError> {
-        // The page's reads see one snapshot (see `Store::snapshot`): its count and rows agree.
-        self.list_users_on(&mut self.snapshot().await?, q, use_index)
-            .await
-    }
-
-    /// [`Store::users`] on `conn`.
+    /// [`Store::users`] on `conn` (a page's reads see one snapshot, see `Store::snapshot`: its
+    /// count and rows agree).
     pub(crate) async fn list_users_on(
         &self,
         conn: &mut Conn,
@@ -247,29 +243,32 @@ impl Store {
         let backend = self.backend();
         let dir = if q.descending { "DESC" } else { "ASC" };
         let text = searched(q.text.as_deref());
-        let mut conn = self.snapshot().await?;
-        on_conn!(&mut conn, |c| {
-            let mut total = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM ic_groups g");
-            push_group_filters(&mut total, q, text.as_deref(), backend);
-            let total: i64 = total.build_query_scalar().fetch_one(&mut **c).await?;
-            let mut list =
-                sqlx::QueryBuilder::new(format!("SELECT {GROUP_COLUMNS} FROM ic_groups g"));
-            push_group_filters(&mut list, q, text.as_deref(), backend);
-            list.push(format!(
-                " ORDER BY g.display_name_lower {dir}, g.id {dir} LIMIT "
-            ))
-            .push_bind(i64::from(q.limit))
-            .push(" OFFSET ")
-            .push_bind(q.offset as i64);
-            let rows = list.build().fetch_all(&mut **c).await?;
-            Ok(PageOf {
-                rows: rows
-                    .iter()
-                    .map(group_row)
-                    .collect::<Result<_, StoreError>>()?,
-                total: total as u64,
+        self.kept("groups", q, async |conn: &mut Conn| {
+            on_conn!(&mut *conn, |c| {
+                let mut total = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM ic_groups g");
+                push_group_filters(&mut total, q, text.as_deref(), backend);
+                let total: i64 = total.build_query_scalar().fetch_one(&mut **c).await?;
+                let mut list =
+                    sqlx::QueryBuilder::new(format!("SELECT {GROUP_COLUMNS} FROM ic_groups g"));
+                push_group_filters(&mut list, q, text.as_deref(), backend);
+                list.push(format!(
+                    " ORDER BY g.display_name_lower {dir}, g.id {dir} LIMIT "
+                ))
+                .push_bind(i64::from(q.limit))
+                .push(" OFFSET ")
+                .push_bind(q.offset as i64);
+                let rows = list.build().fetch_all(&mut **c).await?;
+                Ok(PageOf {
+                    rows: rows
+                        .iter()
+                        .map(group_row)
+                        .collect::<Result<_, StoreError>>()?,
+                    total: total as u64,
+                })
             })
         })
+        .await
+        .map(|(value, _)| value)
     }
 }
 

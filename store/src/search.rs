@@ -220,22 +220,10 @@ impl Search {
     }
 }
 
-/// The statement that reads the current snapshot generation (0 before the first write).
-const GENERATION: &str = "SELECT value FROM figures WHERE name = 'snapshot_generation'";
-
-impl Conn {
-    async fn snapshot_generation(&mut self) -> Result<i64, StoreError> {
-        let generation: Option<i64> = on_conn!(self, |c| sqlx::query_scalar(GENERATION)
-            .fetch_optional(&mut **c)
-            .await?);
-        Ok(generation.unwrap_or(0))
-    }
-}
-
 impl Store {
     /// The index this process holds, if it is the current snapshot's (asked on `conn`).
     async fn current_index(&self, conn: &mut Conn) -> Result<Option<Arc<UserIndex>>, StoreError> {
-        let generation = conn.snapshot_generation().await?;
+        let generation = conn.counter("snapshot_generation").await?;
         Ok(self
             .search
             .current()
@@ -291,9 +279,10 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
-            let generation: Option<i64> = sqlx::query_scalar(GENERATION)
-                .fetch_optional(&mut *tx)
-                .await?;
+            let generation: Option<i64> =
+                sqlx::query_scalar("SELECT value FROM figures WHERE name = 'snapshot_generation'")
+                    .fetch_optional(&mut *tx)
+                    .await?;
             let users: Vec<(String, String, String, Option<String>)> = sqlx::query_as(&format!(
                 "SELECT u.id, u.user_name_lower, u.display_name_lower, u.email_lower \
                  FROM ic_users u ORDER BY {}, u.id",

@@ -7,7 +7,7 @@ use domain::changes::Changes;
 use domain::timeline::{Event, ObjectKind};
 use sqlx::Row;
 
-use crate::{Pool, Store, StoreError};
+use crate::{Conn, Pool, Store, StoreError};
 
 /// One refresh's entry in an object's history.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,7 +69,54 @@ impl Store {
         id: &str,
         limit: u32,
     ) -> Result<Vec<ObjectChange>, StoreError> {
-        let rows: Vec<(i64, DateTime<Utc>, String)> = on_pool!(self, |pool| {
+        self.conn().await?.object_history(kind, id, limit).await
+    }
+
+    /// Display names of the groups with these ids that Identity Center still has.
+    pub async fn group_names(
+        &self,
+        ids: &[String],
+    ) -> Result<std::collections::HashMap<String, String>, StoreError> {
+        self.conn().await?.group_names(ids).await
+    }
+
+    /// An object's page history ([`Store::object_history`]) with the names of the groups its
+    /// entries name ([`Store::group_names`]), from one snapshot, kept until the data changes.
+    pub async fn object_timeline(
+        &self,
+        kind: ObjectKind,
+        id: &str,
+        limit: u32,
+    ) -> Result<(Vec<ObjectChange>, std::collections::HashMap<String, String>), StoreError> {
+        self.kept(
+            "object_timeline",
+            &(kind_str(kind), id, limit),
+            async |conn: &mut Conn| {
+                let history = conn.object_history(kind, id, limit).await?;
+                let mut ids: Vec<String> = history
+                    .iter()
+                    .flat_map(|c| domain::timeline::groups_named(&c.events).map(str::to_string))
+                    .collect();
+                ids.sort();
+                ids.dedup();
+                let names = conn.group_names(&ids).await?;
+                Ok((history, names))
+            },
+        )
+        .await
+        .map(|(value, _)| value)
+    }
+}
+
+impl Conn {
+    /// See [`Store::object_history`].
+    async fn object_history(
+        &mut self,
+        kind: ObjectKind,
+        id: &str,
+        limit: u32,
+    ) -> Result<Vec<ObjectChange>, StoreError> {
+        let rows: Vec<(i64, DateTime<Utc>, String)> = on_conn!(self, |c| {
             sqlx::query_as(
             "SELECT seq, taken_at, events FROM ic_object_changes WHERE kind = $1 AND object_id = $2 \
              ORDER BY seq DESC LIMIT $3"
@@ -77,7 +124,7 @@ impl Store {
         .bind(kind_str(kind))
         .bind(id)
         .bind(i64::from(limit))
-        .fetch_all(pool)
+        .fetch_all(&mut **c)
         .await?
         });
         rows.into_iter()
@@ -94,15 +141,15 @@ impl Store {
             .collect()
     }
 
-    /// Display names of the groups with these ids that Identity Center still has.
-    pub async fn group_names(
-        &self,
+    /// See [`Store::group_names`].
+    async fn group_names(
+        &mut self,
         ids: &[String],
     ) -> Result<std::collections::HashMap<String, String>, StoreError> {
         if ids.is_empty() {
             return Ok(Default::default());
         }
-        let rows: Vec<(String, String)> = on_pool!(self, |pool| {
+        let rows: Vec<(String, String)> = on_conn!(self, |c| {
             let mut q =
                 sqlx::QueryBuilder::new("SELECT id, display_name FROM ic_groups WHERE id IN (");
             let mut list = q.separated(", ");
@@ -110,11 +157,13 @@ impl Store {
                 list.push_bind(id.clone());
             }
             q.push(")");
-            q.build_query_as().fetch_all(pool).await?
+            q.build_query_as().fetch_all(&mut **c).await?
         });
         Ok(rows.into_iter().collect())
     }
+}
 
+impl Store {
     /// Splits by object the history entries written before migration 0009 (those with changes
     /// but no `ic_object_changes` rows). Runs at every migrate; once done, it finds nothing.
     pub(crate) async fn split_old_history(&self) -> Result<u64, StoreError> {
@@ -147,7 +196,7 @@ impl Store {
             on_pool!(self, |pool| {
                 let mut tx = pool.begin().await?;
                 insert_object_changes!(tx, seq, at, &changes);
-                tx.commit().await?;
+                commit_change!(tx);
             });
             split += u64::from(!changes.is_empty());
         }

@@ -42,7 +42,7 @@ fn user(id: &str, name: &str, status: UserStatus, provisioned: bool) -> User {
 
 /// ann and bob provisioned (bob disabled), cat made by hand, dan provisioned and assigned
 /// directly; q-developers (assigned) holds ann and bob (and cat from day 2).
-fn snapshot(cat_in_q: bool) -> Snapshot {
+pub(crate) fn snapshot(cat_in_q: bool) -> Snapshot {
     let mut memberships = vec![("g-q", "u-ann"), ("g-q", "u-bob"), ("g-hand", "u-cat")];
     if cat_in_q {
         memberships.push(("g-q", "u-cat"));
@@ -125,7 +125,7 @@ pub(crate) fn refresh(id: &str, at: DateTime<Utc>, s: &Snapshot) -> Refresh {
 }
 
 /// Day 1: the first snapshot; day 2: cat joins q-developers; the scope read beside day 2.
-async fn load(db: &TestDb) -> Snapshot {
+pub(crate) async fn load(db: &TestDb) -> Snapshot {
     let (s1, s2) = (snapshot(false), snapshot(true));
     db.store
         .apply_initial(&refresh("r1", t(1), &s1), &s1)
@@ -567,7 +567,7 @@ async fn groups_and_seats_are_listed_with_members(db: &TestDb) {
 }
 
 /// The snapshot without q-developers' assignment: only dan (assigned directly) keeps a seat.
-fn unassigned(s: &Snapshot) -> Snapshot {
+pub(crate) fn unassigned(s: &Snapshot) -> Snapshot {
     let pairs: Vec<(&str, &str)> = s
         .membership_positions()
         .iter()

@@ -5,6 +5,7 @@ mod browse;
 mod connection;
 mod deployment;
 mod history;
+mod kept;
 mod leases;
 mod search;
 mod sessions;
