@@ -74,7 +74,10 @@ pub fn router(state: AppState, security: Security) -> Router {
             &state,
             routes,
             move || {
-                provide_context(context_state.clone());
+                // A page's render only reads: its kept reads share one data version.
+                let mut state = context_state.clone();
+                state.store = state.store.for_one_page();
+                provide_context(state);
                 leptos::nonce::provide_nonce();
                 remember_page_owner();
             },

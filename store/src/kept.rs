@@ -88,7 +88,34 @@ impl Kept {
     }
 }
 
+/// The data version one page's render answers from (see [`Store::for_one_page`]), and how long
+/// asking for it took.
+#[derive(Debug, Default)]
+pub(crate) struct PageVersion(tokio::sync::OnceCell<(i64, Duration)>);
+
 impl Store {
+    /// This store for rendering one page: its kept reads ask the database for the data version
+    /// once (the overview's figures, status card and checklist: one round trip instead of
+    /// three) and answer from what is kept at that version; a part not kept at it is read as
+    /// the database is at that moment. For reads only: a write through it would not be seen by
+    /// its later kept reads.
+    pub fn for_one_page(&self) -> Store {
+        Store {
+            page_version: Some(Default::default()),
+            ..self.clone()
+        }
+    }
+
+    /// The data version now, and how long the round trip to the database took.
+    async fn data_version(&self) -> Result<(i64, Duration), StoreError> {
+        let mut conn = self.conn().await?;
+        let started = Instant::now();
+        let version = conn.counter("data_version").await?;
+        // The connection goes back to the pool before a snapshot takes one: a read never holds
+        // two, so a full pool cannot leave every reader waiting for a second.
+        Ok((version, started.elapsed()))
+    }
+
     /// The read `name` with `args`, kept until the data changes: answered from memory when the
     /// database's data version is the one it was kept at, else `read` on one snapshot (see the
     /// module's notes). Also returns how long the version's round trip to the database took.
@@ -104,13 +131,10 @@ impl Store {
         F: AsyncFnOnce(&mut Conn) -> Result<T, StoreError>,
     {
         let key = (name, format!("{args:?}"));
-        let mut conn = self.conn().await?;
-        let started = Instant::now();
-        let version = conn.counter("data_version").await?;
-        let round_trip = started.elapsed();
-        // Back in the pool before the snapshot takes one: a read never holds two connections,
-        // so a full pool cannot leave every reader waiting for a second.
-        drop(conn);
+        let (version, round_trip) = match &self.page_version {
+            Some(page) => *page.0.get_or_try_init(|| self.data_version()).await?,
+            None => self.data_version().await?,
+        };
         if let Some(value) = self.kept.get(version, &key) {
             return Ok((value, round_trip));
         }

@@ -196,6 +196,9 @@ pub struct Store {
     search: std::sync::Arc<search::Search>,
     /// Page data read since the last change (`kept.rs`).
     kept: std::sync::Arc<kept::Kept>,
+    /// For one page's render (see [`Store::for_one_page`]): the data version its first kept
+    /// read asked for, which its other kept reads answer from.
+    page_version: Option<std::sync::Arc<kept::PageVersion>>,
 }
 
 /// The deployment's own record: who it is and how often it started.
@@ -279,6 +282,7 @@ impl Store {
                 revocations: Default::default(),
                 search: Default::default(),
                 kept: Default::default(),
+                page_version: None,
             })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let connect = PgConnectOptions::from_str(url).map_err(|e| bad_url(e.to_string()))?;
@@ -297,6 +301,7 @@ impl Store {
                 revocations: Default::default(),
                 search: Default::default(),
                 kept: Default::default(),
+                page_version: None,
             })
         } else {
             Err(bad_url(

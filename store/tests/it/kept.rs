@@ -15,6 +15,7 @@ store::backend_tests!(
     a_page_read_again_without_a_change_is_answered_from_memory,
     every_write_a_page_shows_is_seen_by_the_next_read,
     another_replicas_write_is_seen_by_the_next_read,
+    one_pages_reads_ask_for_the_data_version_once,
 );
 
 fn t(day: u32) -> DateTime<Utc> {
@@ -210,4 +211,31 @@ async fn another_replicas_write_is_seen_by_the_next_read(db: &TestDb) {
         .unwrap();
     assert_eq!(holders(&other).await, 4, "written by this one");
     other.close().await;
+}
+
+/// A page's render asks for the data version once (`Store::for_one_page`): its later parts
+/// answer from what was kept at that version; the next page asks again.
+async fn one_pages_reads_ask_for_the_data_version_once(db: &TestDb) {
+    let s2 = load(db).await;
+    let page = db.store.for_one_page();
+    assert_eq!(page.figures().await.unwrap().seat_holders, 4);
+    let s3 = unassigned(&s2);
+    db.store
+        .apply_refresh(&refresh("r3", t(3), &s3), &diff(&s2, &s3))
+        .await
+        .unwrap();
+    assert_eq!(
+        page.figures().await.unwrap().seat_holders,
+        4,
+        "the same page: the version it asked for"
+    );
+    assert_eq!(
+        db.store
+            .for_one_page()
+            .figures()
+            .await
+            .unwrap()
+            .seat_holders,
+        1
+    );
 }
