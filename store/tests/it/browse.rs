@@ -23,7 +23,7 @@ store::backend_tests!(
     a_page_reads_one_snapshot_while_a_refresh_commits,
 );
 
-fn t(day: u32) -> DateTime<Utc> {
+pub(crate) fn t(day: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 4, day, 9, 0, 0).unwrap()
 }
 

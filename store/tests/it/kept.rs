@@ -2,14 +2,14 @@
 //! answered from memory; after any write it shows, the next read is the database's, whether
 //! this process wrote or another replica did.
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::Duration;
 use domain::changes::diff;
 use domain::connection::{CheckId, Outcome as CheckOutcome, Status};
 use domain::timeline::ObjectKind;
 use store::testkit::TestDb;
 use store::{ConnectOptions, Outcome, ScopeOutcome, ScopeRead, Store, UserQuery, setting};
 
-use crate::browse::{load, refresh, unassigned};
+use crate::browse::{load, refresh, t, unassigned};
 
 store::backend_tests!(
     a_page_read_again_without_a_change_is_answered_from_memory,
@@ -17,10 +17,6 @@ store::backend_tests!(
     another_replicas_write_is_seen_by_the_next_read,
     one_pages_reads_ask_for_the_data_version_once,
 );
-
-fn t(day: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 4, day, 9, 0, 0).unwrap()
-}
 
 /// The overview's count of users as the database holds it, behind the store's back.
 async fn hand_edit_users(db: &TestDb, users: i64) {
