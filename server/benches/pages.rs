@@ -8,6 +8,9 @@
 //! 10 s per address) requests each page with that session. Printed per address: first the
 //! page alone (one client, one request at a time: p50/p99 and its size), then under load
 //! requests/s, p50/p99 latency, and non-2xx answers or socket errors (which must be zero).
+//! Pages are kept in memory between changes, so requesting one address again and again measures
+//! pages answered from memory; the last row, `/users?q=<typed>`, is search as typed: each
+//! request another prefix of a real name in one of the list's orders, mostly not kept.
 //! Arguments after the size keep only the addresses that contain one of them
 //! (`… --bench pages large /users /seats`; `=/` keeps exactly `/`). With
 //! `TESSERA_BENCH_KEEP=<dir>` each page's last answer in the one-at-a-time pass is written
@@ -39,6 +42,10 @@ const CONNECTIONS: &str = "100";
 const SECONDS: &str = "10s";
 /// Requests per address in the one-at-a-time pass.
 const ALONE: usize = 200;
+/// The row of search as typed (a wrk script asks for another search each request).
+const TYPED: &str = "/users?q=<typed>";
+/// The wrk script part that makes each client wait 100 ms between requests.
+const PACED: &str = "function delay()\n  return 100\nend\n";
 
 fn fail(what: &str, e: impl std::fmt::Display) -> ! {
     eprintln!("{what}: {e}");
@@ -224,6 +231,43 @@ async fn run(size: &str, site: &str, only: &[String]) {
         .rows
         .first()
         .unwrap_or_else(|| fail("groups", "none stored"));
+    // Search as typed: prefixes of the names people are called by (the parts of user names
+    // spread over the whole list), each request another one in one of the list's orders, so
+    // that most pages asked for are not kept from an earlier request (`store/src/kept.rs`).
+    let mut typed: Vec<String> = Vec::new();
+    for offset in (0..user.total).step_by(2_000) {
+        let page = store
+            .users(&store::UserQuery {
+                offset,
+                limit: 20,
+                ..store::UserQuery::default()
+            })
+            .await
+            .unwrap_or_else(|e| fail("users", e));
+        for row in page.rows {
+            let local = row.user_name.split('@').next().unwrap_or_default();
+            for part in local.split(['.', '_', '-']) {
+                let letters: String = part.chars().take_while(char::is_ascii_alphabetic).collect();
+                typed.extend((2..=letters.len()).map(|n| letters[..n].to_lowercase()));
+            }
+        }
+    }
+    typed.sort_unstable();
+    typed.dedup();
+    let typed_script = |delay: bool| {
+        let quoted: Vec<String> = typed.iter().map(|p| format!("\"{p}\"")).collect();
+        format!(
+            "local prefixes = {{{}}}\n\
+             local sorts = {{\"user_name\", \"display_name\", \"email\", \"first_seen\"}}\n\
+             local dirs = {{\"asc\", \"desc\"}}\n\
+             request = function()\n\
+             \x20 local path = \"/users?q=\" .. prefixes[math.random(#prefixes)] .. \"&sort=\" .. sorts[math.random(4)] .. \"&dir=\" .. dirs[math.random(2)]\n\
+             \x20 return wrk.format(\"GET\", path)\n\
+             end\n{}",
+            quoted.join(", "),
+            if delay { PACED } else { "" }
+        )
+    };
     let addresses = [
         "/".to_string(),
         "/connection".into(),
@@ -240,6 +284,7 @@ async fn run(size: &str, site: &str, only: &[String]) {
         "/drift".into(),
         "/seats".into(),
         "/history".into(),
+        TYPED.into(),
     ];
     let addresses: Vec<String> = addresses
         .into_iter()
@@ -256,19 +301,30 @@ async fn run(size: &str, site: &str, only: &[String]) {
     println!("\none client, one request at a time: {ALONE} requests per address");
     println!("| address | p50 | p99 | bytes |");
     println!("|---|---|---|---|");
-    for path in &addresses {
+    for path in addresses.iter().filter(|a| *a != TYPED) {
         alone(&origin, path, &cookie).await;
     }
     // Two passes: each client sends its next request as soon as the last is answered (the
     // harshest reading of "100 concurrent clients": latency is then 100 / throughput whatever
     // the page costs), and each client waits 100 ms between requests (people clicking, still
     // far more than a console sees), where latency is the page's own time plus little queueing.
-    let paced = dir.join("paced.lua");
-    std::fs::write(&paced, "function delay()\n  return 100\nend\n")
-        .unwrap_or_else(|e| fail("wrk script", e));
-    for (pass, script) in [
-        ("back to back", None),
-        ("100 ms between requests", Some(&paced)),
+    let script = |name: &str, text: String| {
+        let file = dir.join(name);
+        std::fs::write(&file, text).unwrap_or_else(|e| fail("wrk script", e));
+        file
+    };
+    let paced = script("paced.lua", PACED.to_string());
+    let typed_back = script("typed.lua", typed_script(false));
+    let typed_paced = script("typed_paced.lua", typed_script(true));
+    println!(
+        "\n`{TYPED}`: {} prefixes × 4 sorts × 2 directions, {} pages against {} kept",
+        typed.len(),
+        typed.len() * 8,
+        store::KEPT_READS
+    );
+    for (pass, script, typed) in [
+        ("back to back", None, &typed_back),
+        ("100 ms between requests", Some(&paced), &typed_paced),
     ] {
         println!(
             "\nwrk, {pass}: {CONNECTIONS} connections, 2 threads, {SECONDS} per address, signed in as a security admin"
@@ -276,7 +332,11 @@ async fn run(size: &str, site: &str, only: &[String]) {
         println!("| address | requests/s | p50 | p99 | non-2xx / socket errors |");
         println!("|---|---|---|---|---|");
         for path in &addresses {
-            measure(&origin, path, &cookie, script).await;
+            if path == TYPED {
+                measure(&origin, path, "/users", &cookie, Some(typed)).await;
+            } else {
+                measure(&origin, path, path, &cookie, script).await;
+            }
         }
     }
     // `TESSERA_BENCH_HOLD=<seconds>`: keep serving that long after the run, with the address
@@ -348,7 +408,13 @@ async fn alone(origin: &str, path: &str, cookie: &str) {
 }
 
 /// One wrk run against one address, printed as a table row.
-async fn measure(origin: &str, path: &str, cookie: &str, script: Option<&std::path::PathBuf>) {
+async fn measure(
+    origin: &str,
+    label: &str,
+    path: &str,
+    cookie: &str,
+    script: Option<&std::path::PathBuf>,
+) {
     let out = tokio::task::spawn_blocking({
         let url = format!("{origin}{path}");
         let cookie = cookie.to_string();
@@ -381,7 +447,7 @@ async fn measure(origin: &str, path: &str, cookie: &str, script: Option<&std::pa
     let non2xx = line("Non-2xx").last().map_or("0".into(), |s| s.to_string());
     let socket = line("Socket errors:").join(" ");
     println!(
-        "| `{path}` | {rps} | {p50} | {p99} | {non2xx} / {} |",
+        "| `{label}` | {rps} | {p50} | {p99} | {non2xx} / {} |",
         if socket.is_empty() {
             "0".to_string()
         } else {

@@ -27,7 +27,7 @@ use crate::{Conn, Store, StoreError};
 
 /// How many page reads are kept (each a page of at most a few hundred rows); the least
 /// recently used goes first.
-const KEPT_READS: NonZeroUsize = NonZeroUsize::MIN.saturating_add(511);
+pub const KEPT_READS: NonZeroUsize = NonZeroUsize::MIN.saturating_add(511);
 
 /// Which read, and with what arguments (their `Debug` form).
 type Key = (&'static str, String);

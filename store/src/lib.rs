@@ -64,6 +64,7 @@ pub use browse::{
 pub use connection::{Checklist, SCIM_TOKEN_PURPOSE, ScimSetting, Setting, Verified, setting};
 pub use identity_center::{Outcome, Refresh, RefreshKind};
 pub use idp_scope::{ScopeOutcome, ScopeRead, StoredDrift};
+pub use kept::KEPT_READS;
 pub use lists::{GroupQuery, GroupRow, OriginFilter, PageOf, UserQuery, UserRow, UserSort};
 pub use sessions::{REVOCATIONS_FRESH, Sessions};
 pub use timeline::ObjectChange;
