@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 use crate::lists::{UserSort, sort_column};
-use crate::{Backend, Conn, Pool, Store, StoreError};
+use crate::{Conn, Store, StoreError};
 
 /// The list's orders, each with its place in [`UserIndex::orders`].
 const SORTS: [UserSort; 4] = [
@@ -270,25 +270,16 @@ impl Store {
     /// Reads every user's searched values and places in one consistent read, then keeps the
     /// index built from them.
     async fn build_user_index(&self) -> Result<(), StoreError> {
-        let backend = self.backend();
-        let (generation, users, orders) = on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
-            if backend == Backend::Postgres {
-                // One snapshot of the database for every statement below.
-                sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            let generation: Option<i64> =
-                sqlx::query_scalar("SELECT value FROM figures WHERE name = 'snapshot_generation'")
-                    .fetch_optional(&mut *tx)
-                    .await?;
+        // One snapshot of the database for every statement below (see `Store::snapshot`).
+        let mut conn = self.snapshot().await?;
+        let generation = conn.counter("snapshot_generation").await?;
+        let (users, orders) = on_conn!(&mut conn, |c| {
             let users: Vec<(String, String, String, Option<String>)> = sqlx::query_as(&format!(
                 "SELECT u.id, u.user_name_lower, u.display_name_lower, u.email_lower \
                  FROM ic_users u ORDER BY {}, u.id",
                 sort_column(UserSort::UserName)
             ))
-            .fetch_all(&mut *tx)
+            .fetch_all(&mut **c)
             .await?;
             let mut orders: [Vec<String>; 4] = Default::default();
             for (ids, sort) in orders.iter_mut().zip(SORTS) {
@@ -299,13 +290,13 @@ impl Store {
                         "SELECT u.id FROM ic_users u ORDER BY {}, u.id",
                         sort_column(sort)
                     ))
-                    .fetch_all(&mut *tx)
+                    .fetch_all(&mut **c)
                     .await?
                 };
             }
-            tx.rollback().await?;
-            (generation.unwrap_or(0), users, orders)
+            (users, orders)
         });
+        drop(conn);
         let users = users
             .into_iter()
             .map(|(id, user_name, display_name, email)| Searched {
