@@ -140,109 +140,103 @@ impl Store {
     pub async fn figures(&self) -> Result<Figures, StoreError> {
         // Four reads of one snapshot (see `Store::snapshot`). The first brings the kept counts,
         // the held refreshes and whether any scope read completed together.
-        self.kept(
-            "figures",
-            &(),
-            async |conn: &mut Conn| -> Result<Figures, StoreError> {
-                let rows: Vec<(String, i64)> = on_conn!(&mut *conn, |c| sqlx::query_as(
-                    "SELECT name, value FROM figures \
+        self.kept("figures", &(), async |conn: &mut Conn| {
+            let rows: Vec<(String, i64)> = on_conn!(&mut *conn, |c| sqlx::query_as(
+                "SELECT name, value FROM figures \
              UNION ALL SELECT 'held refreshes', COUNT(*) FROM ic_refreshes WHERE outcome = 'held' \
              UNION ALL SELECT 'complete scope reads', COUNT(*) FROM \
              (SELECT 1 FROM idp_reads WHERE outcome = 'read' LIMIT 1) complete"
-                )
-                .fetch_all(&mut **c)
-                .await?);
-                let kept = by_name(rows);
-                let count = |name: &str| kept.get(name).copied().unwrap_or(0);
-                let complete = count("complete scope reads") > 0;
-                let (last_refresh, last_success) = conn.latest_refreshes().await?;
-                Ok(Figures {
-                    users: count("users"),
-                    groups: count("groups"),
-                    memberships: count("memberships"),
-                    scope_users: complete.then(|| count("scope_users")),
-                    scope_groups: complete.then(|| count("scope_groups")),
-                    drift: count("drift"),
-                    seat_holders: count("seat_holders"),
-                    subscribed_groups: count("subscribed_groups"),
-                    subscribed_users: count("subscribed_users"),
-                    taken_at: conn.current_taken_at().await?,
-                    last_refresh,
-                    last_success,
-                    last_scope_read: conn.scope_reads(1).await?.into_iter().next(),
-                    held: count("held refreshes"),
-                })
-            },
-        )
+            )
+            .fetch_all(&mut **c)
+            .await?);
+            let kept = by_name(rows);
+            let count = |name: &str| kept.get(name).copied().unwrap_or(0);
+            let complete = count("complete scope reads") > 0;
+            let (last_refresh, last_success) = conn.latest_refreshes().await?;
+            Ok(Figures {
+                users: count("users"),
+                groups: count("groups"),
+                memberships: count("memberships"),
+                scope_users: complete.then(|| count("scope_users")),
+                scope_groups: complete.then(|| count("scope_groups")),
+                drift: count("drift"),
+                seat_holders: count("seat_holders"),
+                subscribed_groups: count("subscribed_groups"),
+                subscribed_users: count("subscribed_users"),
+                taken_at: conn.current_taken_at().await?,
+                last_refresh,
+                last_success,
+                last_scope_read: conn.scope_reads(1).await?.into_iter().next(),
+                held: count("held refreshes"),
+            })
+        })
         .await
-        .map(|(value, _)| value)
     }
 
     /// One user with their IdP counterpart, groups, seat paths and drift; None when Identity
     /// Center has no such user.
     pub async fn user_detail(&self, id: &str) -> Result<Option<UserDetail>, StoreError> {
         // Five reads of one snapshot (see `Store::snapshot`).
-        self.kept("user_detail", id, async |conn: &mut Conn| -> Result<Option<UserDetail>, StoreError> {
-        let row = on_conn!(&mut *conn, |c| {
-            let row = sqlx::query(&format!(
-                "SELECT {USER_COLUMNS}, u.given_name, u.family_name, \
-                 (SELECT COUNT(*) FROM drift d WHERE d.user_id = u.id) AS drift \
-                 FROM ic_users u WHERE u.id = $1"
-            ))
-            .bind(id)
-            .fetch_optional(&mut **c)
-            .await?;
-            match row {
+        self.kept("user_detail", id, async |conn: &mut Conn| {
+            let row = on_conn!(&mut *conn, |c| {
+                let row = sqlx::query(&format!(
+                    "SELECT {USER_COLUMNS}, u.given_name, u.family_name, \
+                     (SELECT COUNT(*) FROM drift d WHERE d.user_id = u.id) AS drift \
+                     FROM ic_users u WHERE u.id = $1"
+                ))
+                .bind(id)
+                .fetch_optional(&mut **c)
+                .await?;
+                match row {
+                    None => None,
+                    Some(r) => Some((
+                        user_row(&r)?,
+                        r.try_get::<String, _>("given_name")?,
+                        r.try_get::<String, _>("family_name")?,
+                    )),
+                }
+            });
+            let Some((user, given_name, family_name)) = row else {
+                return Ok(None);
+            };
+            let idp = match &user.external_id {
+                Some(external) => conn.scope_user(external).await?,
                 None => None,
-                Some(r) => Some((
-                    user_row(&r)?,
-                    r.try_get::<String, _>("given_name")?,
-                    r.try_get::<String, _>("family_name")?,
-                )),
-            }
-        });
-        let Some((user, given_name, family_name)) = row else {
-            return Ok(None);
-        };
-        let idp = match &user.external_id {
-            Some(external) => conn.scope_user(external).await?,
-            None => None,
-        };
-        let groups = on_conn!(&mut *conn, |c| {
-            let rows = sqlx::query(
-                "SELECT g.id, g.display_name, m.since, a.since AS assigned_since FROM ic_memberships m \
-                 JOIN ic_groups g ON g.id = m.group_id LEFT JOIN ic_assignments a ON \
-                 a.principal_kind = 'GROUP' AND a.principal_id = g.id WHERE m.user_id = $1 \
-                 ORDER BY g.display_name_lower, g.id",
-            )
-            .bind(id)
-            .fetch_all(&mut **c)
-            .await?;
-            rows.iter()
-                .map(|r| {
-                    Ok(MembershipOf {
-                        group_id: r.try_get("id")?,
-                        display_name: r.try_get("display_name")?,
-                        since: r.try_get("since")?,
-                        assigned_since: r.try_get("assigned_since")?,
+            };
+            let groups = on_conn!(&mut *conn, |c| {
+                let rows = sqlx::query(
+                    "SELECT g.id, g.display_name, m.since, a.since AS assigned_since FROM ic_memberships m \
+                     JOIN ic_groups g ON g.id = m.group_id LEFT JOIN ic_assignments a ON \
+                     a.principal_kind = 'GROUP' AND a.principal_id = g.id WHERE m.user_id = $1 \
+                     ORDER BY g.display_name_lower, g.id",
+                )
+                .bind(id)
+                .fetch_all(&mut **c)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(MembershipOf {
+                            group_id: r.try_get("id")?,
+                            display_name: r.try_get("display_name")?,
+                            since: r.try_get("since")?,
+                            assigned_since: r.try_get("assigned_since")?,
+                        })
                     })
-                })
-                .collect::<Result<Vec<_>, StoreError>>()?
-        });
-        let seat_paths = conn.seat_paths(std::slice::from_ref(&user.id)).await?;
-        let drift = conn.drift_of_user(id).await?;
-        Ok(Some(UserDetail {
-            user,
-            given_name,
-            family_name,
-            idp,
-            groups,
-            seat_paths,
-            drift,
-        }))
+                    .collect::<Result<Vec<_>, StoreError>>()?
+            });
+            let seat_paths = conn.seat_paths(std::slice::from_ref(&user.id)).await?;
+            let drift = conn.drift_of_user(id).await?;
+            Ok(Some(UserDetail {
+                user,
+                given_name,
+                family_name,
+                idp,
+                groups,
+                seat_paths,
+                drift,
+            }))
         })
         .await
-        .map(|(value, _)| value)
     }
 
     /// One group with its IdP counterpart, a page of its members (by user name: `limit` after
@@ -253,74 +247,73 @@ impl Store {
         offset: u64,
         limit: u32,
     ) -> Result<Option<GroupDetail>, StoreError> {
-        self.kept("group_detail", &(id, offset, limit), async |conn: &mut Conn| -> Result<Option<GroupDetail>, StoreError> {
-        on_conn!(&mut *conn, |conn| {
-            // One snapshot for the page's three statements (see `Store::snapshot`).
-            // The group, its IdP counterpart and how many users there are (which way to page
-            // its members, below) in one read.
-            let row = sqlx::query(&format!(
-                "SELECT {GROUP_COLUMNS}, i.display_name AS idp_name, i.members AS idp_members, \
-                 (SELECT f.value FROM figures f WHERE f.name = 'users') AS all_users \
-                 FROM ic_groups g LEFT JOIN idp_groups i ON i.idp_id = g.external_id WHERE g.id = $1"
-            ))
-            .bind(id)
-            .fetch_optional(&mut **conn)
-            .await?;
-            let Some(row) = row else {
-                return Ok(None);
-            };
-            let group = group_row(&row)?;
-            let idp = match row.try_get::<Option<String>, _>("idp_name")? {
-                Some(name) => Some((name, row.try_get::<i64, _>("idp_members")? as u64)),
-                None => None,
-            };
-            let users = row.try_get::<Option<i64>, _>("all_users")?.unwrap_or(0) as u64;
-            // Two ways to a page of members by user name. A small group: its memberships,
-            // sorted. A large one: the users in name order (an index that carries their id),
-            // each looked up in the group, until the page is full — sorting 50,000 members per
-            // request is what made a large group's page time out under load. The walk reads
-            // about (offset + limit) × users / members users, the sort members; the cheaper is
-            // taken (SQLite honours CROSS JOIN's order; PostgreSQL plans both forms itself).
-            let walk = (offset + u64::from(limit)).saturating_mul(users)
-                < group.members.saturating_mul(group.members);
-            let from = if walk {
-                "FROM ic_users u CROSS JOIN ic_memberships m WHERE m.group_id = $1 AND m.user_id = u.id"
-            } else {
-                "FROM ic_memberships m JOIN ic_users u ON u.id = m.user_id WHERE m.group_id = $1"
-            };
-            let rows = sqlx::query(&format!(
-                "SELECT {USER_COLUMNS}, m.since, \
-                 (SELECT COUNT(*) FROM drift d WHERE d.user_id = u.id) AS drift \
-                 {from} ORDER BY u.user_name_lower, u.id LIMIT $2 OFFSET $3"
-            ))
-            .bind(id)
-            .bind(i64::from(limit))
-            .bind(offset as i64)
-            .fetch_all(&mut **conn)
-            .await?;
-            let members = rows
-                .iter()
-                .map(|r| Ok((user_row(r)?, r.try_get("since")?)))
-                .collect::<Result<Vec<_>, StoreError>>()?;
-            let rows =
-                sqlx::query("SELECT seq, finding FROM drift WHERE group_id = $1 ORDER BY seq")
-                    .bind(id)
-                    .fetch_all(&mut **conn)
-                    .await?;
-            let drift = rows
-                .iter()
-                .map(crate::idp_scope::stored_drift)
-                .collect::<Result<Vec<_>, StoreError>>()?;
-            Ok(Some(GroupDetail {
-                group,
-                idp,
-                members,
-                drift,
-            }))
+        self.kept("group_detail", &(id, offset, limit), async |conn: &mut Conn| {
+            on_conn!(&mut *conn, |conn| {
+                // One snapshot for the page's three statements (see `Store::snapshot`).
+                // The group, its IdP counterpart and how many users there are (which way to page
+                // its members, below) in one read.
+                let row = sqlx::query(&format!(
+                    "SELECT {GROUP_COLUMNS}, i.display_name AS idp_name, i.members AS idp_members, \
+                     (SELECT f.value FROM figures f WHERE f.name = 'users') AS all_users \
+                     FROM ic_groups g LEFT JOIN idp_groups i ON i.idp_id = g.external_id WHERE g.id = $1"
+                ))
+                .bind(id)
+                .fetch_optional(&mut **conn)
+                .await?;
+                let Some(row) = row else {
+                    return Ok(None);
+                };
+                let group = group_row(&row)?;
+                let idp = match row.try_get::<Option<String>, _>("idp_name")? {
+                    Some(name) => Some((name, row.try_get::<i64, _>("idp_members")? as u64)),
+                    None => None,
+                };
+                let users = row.try_get::<Option<i64>, _>("all_users")?.unwrap_or(0) as u64;
+                // Two ways to a page of members by user name. A small group: its memberships,
+                // sorted. A large one: the users in name order (an index that carries their id),
+                // each looked up in the group, until the page is full — sorting 50,000 members per
+                // request is what made a large group's page time out under load. The walk reads
+                // about (offset + limit) × users / members users, the sort members; the cheaper is
+                // taken (SQLite honours CROSS JOIN's order; PostgreSQL plans both forms itself).
+                let walk = (offset + u64::from(limit)).saturating_mul(users)
+                    < group.members.saturating_mul(group.members);
+                let from = if walk {
+                    "FROM ic_users u CROSS JOIN ic_memberships m WHERE m.group_id = $1 AND m.user_id = u.id"
+                } else {
+                    "FROM ic_memberships m JOIN ic_users u ON u.id = m.user_id WHERE m.group_id = $1"
+                };
+                let rows = sqlx::query(&format!(
+                    "SELECT {USER_COLUMNS}, m.since, \
+                     (SELECT COUNT(*) FROM drift d WHERE d.user_id = u.id) AS drift \
+                     {from} ORDER BY u.user_name_lower, u.id LIMIT $2 OFFSET $3"
+                ))
+                .bind(id)
+                .bind(i64::from(limit))
+                .bind(offset as i64)
+                .fetch_all(&mut **conn)
+                .await?;
+                let members = rows
+                    .iter()
+                    .map(|r| Ok((user_row(r)?, r.try_get("since")?)))
+                    .collect::<Result<Vec<_>, StoreError>>()?;
+                let rows =
+                    sqlx::query("SELECT seq, finding FROM drift WHERE group_id = $1 ORDER BY seq")
+                        .bind(id)
+                        .fetch_all(&mut **conn)
+                        .await?;
+                let drift = rows
+                    .iter()
+                    .map(crate::idp_scope::stored_drift)
+                    .collect::<Result<Vec<_>, StoreError>>()?;
+                Ok(Some(GroupDetail {
+                    group,
+                    idp,
+                    members,
+                    drift,
+                }))
         })
         })
         .await
-        .map(|(value, _)| value)
     }
 
     /// A group's display name and external id (its IdP group's id), None when Identity Center
@@ -413,7 +406,7 @@ impl Store {
         self.kept(
             "drift_page",
             &(kind, limit, after_seq),
-            async |conn: &mut Conn| -> Result<DriftPage, StoreError> {
+            async |conn: &mut Conn| {
                 Ok(DriftPage {
                     counts: conn.drift_counts().await?,
                     rows: conn.drift_rows(kind, limit, after_seq).await?,
@@ -422,36 +415,30 @@ impl Store {
             },
         )
         .await
-        .map(|(value, _)| value)
     }
 
     /// The Seats page's data from one snapshot: the principals assigned to the seat product,
     /// a page of the seat holders (`limit` after the first `offset`, by user name) and every
     /// way each of them holds a seat.
     pub async fn seats_page(&self, offset: u64, limit: u32) -> Result<SeatsPage, StoreError> {
-        self.kept(
-            "seats_page",
-            &(offset, limit),
-            async |conn: &mut Conn| -> Result<SeatsPage, StoreError> {
-                let subscribed = conn.subscribed().await?;
-                let query = crate::UserQuery {
-                    has_seat: Some(true),
-                    offset,
-                    limit,
-                    ..crate::UserQuery::default()
-                };
-                let holders = self.list_users_on(&mut *conn, &query, true).await?;
-                let ids: Vec<String> = holders.rows.iter().map(|u| u.id.clone()).collect();
-                let paths = conn.seat_paths(&ids).await?;
-                Ok(SeatsPage {
-                    subscribed,
-                    holders,
-                    paths,
-                })
-            },
-        )
+        self.kept("seats_page", &(offset, limit), async |conn: &mut Conn| {
+            let subscribed = conn.subscribed().await?;
+            let query = crate::UserQuery {
+                has_seat: Some(true),
+                offset,
+                limit,
+                ..crate::UserQuery::default()
+            };
+            let holders = self.list_users_on(&mut *conn, &query, true).await?;
+            let ids: Vec<String> = holders.rows.iter().map(|u| u.id.clone()).collect();
+            let paths = conn.seat_paths(&ids).await?;
+            Ok(SeatsPage {
+                subscribed,
+                holders,
+                paths,
+            })
+        })
         .await
-        .map(|(value, _)| value)
     }
 }
 
@@ -463,7 +450,6 @@ impl Store {
             conn.refresh_history(limit).await
         })
         .await
-        .map(|(value, _)| value)
     }
 }
 

@@ -146,7 +146,6 @@ impl Store {
             })
         })
         .await
-        .map(|(value, _)| value)
     }
 
     /// Records an admin's attestation of `check` (kept; the latest counts).

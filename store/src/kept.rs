@@ -118,8 +118,23 @@ impl Store {
 
     /// The read `name` with `args`, kept until the data changes: answered from memory when the
     /// database's data version is the one it was kept at, else `read` on one snapshot (see the
-    /// module's notes). Also returns how long the version's round trip to the database took.
+    /// module's notes).
     pub(crate) async fn kept<T, A, F>(
+        &self,
+        name: &'static str,
+        args: &A,
+        read: F,
+    ) -> Result<T, StoreError>
+    where
+        T: Clone + Send + Sync + 'static,
+        A: std::fmt::Debug + ?Sized,
+        F: AsyncFnOnce(&mut Conn) -> Result<T, StoreError>,
+    {
+        Ok(self.kept_timed(name, args, read).await?.0)
+    }
+
+    /// [`Store::kept`], with how long the version's round trip to the database took.
+    pub(crate) async fn kept_timed<T, A, F>(
         &self,
         name: &'static str,
         args: &A,

@@ -382,7 +382,7 @@ impl Store {
     /// and a migration count as changes); the round trip is the one that asks whether it did.
     pub async fn health(&self) -> Result<Health, StoreError> {
         let ((deployment, applied), round_trip) = self
-            .kept("health", &(), async |conn: &mut Conn| {
+            .kept_timed("health", &(), async |conn: &mut Conn| {
                 Ok((conn.deployment().await?, conn.applied_migrations().await?))
             })
             .await?;

@@ -131,7 +131,6 @@ impl Store {
             self.list_users_on(conn, q, true).await
         })
         .await
-        .map(|(value, _)| value)
     }
 
     /// [`Store::users`] read from the database alone, never the search index: what the index's
@@ -268,7 +267,6 @@ impl Store {
             })
         })
         .await
-        .map(|(value, _)| value)
     }
 }
 

@@ -104,7 +104,6 @@ impl Store {
             },
         )
         .await
-        .map(|(value, _)| value)
     }
 }
 
