@@ -2,8 +2,9 @@
 //! `cargo bench -p server --bench pages [large|demo]` (or `cargo xtask bench pages`).
 //!
 //! The sandbox serves the seeded organisation (100,000 users at `large`); one full refresh
-//! (Identity Center and Entra's scope, quotas ×20) fills a SQLite store; the connection
-//! checklist is verified; then the server's own router serves on a loopback port, a security
+//! (Identity Center and Entra's scope, quotas ×20) fills a SQLite store; Identity Center's
+//! service-provider metadata is entered (as the demo does) and the connection checklist is
+//! verified; then the server's own router serves on a loopback port, a security
 //! admin signs in through the sandbox IdP, and Debian's `wrk` (100 connections, two threads,
 //! 10 s per address) requests each page with that session. Printed per address: first the
 //! page alone (one client, one request at a time: p50/p99 and its size), then under load
@@ -162,6 +163,18 @@ async fn run(size: &str, site: &str, only: &[String]) {
     let sign_in = server::auth::SignIn::discover(&config.auth, &origin, store.clone())
         .await
         .unwrap_or_else(|e| fail("sign-in", e));
+    // Identity Center's service-provider metadata, entered as an admin would (as the demo
+    // does): the overview and Connection then read a configured deployment's checklist.
+    let sp_metadata = sandbox
+        .state()
+        .instance
+        .read()
+        .map(|i| sandbox::saml::service_provider_metadata(&i.saml_service_provider()))
+        .unwrap_or_else(|_| fail("sandbox", "the instance's lock is poisoned"));
+    store
+        .set_connection_setting(store::setting::SP_METADATA, &sp_metadata, "bench", Utc::now())
+        .await
+        .unwrap_or_else(|e| fail("metadata", e));
     let checker = Arc::new(
         server::connection::ConnectionChecker::new(
             store.clone(),
