@@ -31,6 +31,7 @@ pub const ADMINS: &[Role] = &[Role::SecurityAdmin];
 pub const SERVER_FNS: &[(&str, Access)] = &[
     ("/api/attest", Access::AnyOf(ADMINS)),
     ("/api/connection_page", Access::AnyOf(OPERATORS)),
+    ("/api/connection_strip", Access::AnyOf(OPERATORS)),
     ("/api/decide_held", Access::AnyOf(ADMINS)),
     ("/api/drift_page", Access::AnyOf(OPERATORS)),
     ("/api/end_all_sessions", Access::AnyOf(ADMINS)),

@@ -192,7 +192,7 @@ fn Overview() -> impl IntoView {
     // Every resource of the page is created here, before any Suspense (see OverviewData).
     let data = overview::OverviewData::new();
     let status = status::StatusData::new();
-    let connection = connection::ConnectionData::new();
+    let connection = connection::StripData::new();
     view! {
         <Title text="Overview"/>
         <h1 class="text-2xl font-semibold tracking-tight">"Overview"</h1>

@@ -172,7 +172,12 @@ async fn run(size: &str, site: &str, only: &[String]) {
         .map(|i| sandbox::saml::service_provider_metadata(&i.saml_service_provider()))
         .unwrap_or_else(|_| fail("sandbox", "the instance's lock is poisoned"));
     store
-        .set_connection_setting(store::setting::SP_METADATA, &sp_metadata, "bench", Utc::now())
+        .set_connection_setting(
+            store::setting::SP_METADATA,
+            &sp_metadata,
+            "bench",
+            Utc::now(),
+        )
         .await
         .unwrap_or_else(|e| fail("metadata", e));
     let checker = Arc::new(

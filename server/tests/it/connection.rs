@@ -187,6 +187,20 @@ async fn the_checklist_shows_the_planted_problems_and_refuses_bad_input(db: &Tes
         ["warn", "fail"].contains(&overall),
         "the worst of the checks: {overall}"
     );
+    // The overview's strip: every check's status and line as the page has them, without the
+    // evidence, the fix or what admins entered.
+    let strip = json(
+        &h.call_with("/api/connection_strip", &auditor, "")
+            .await
+            .body,
+    );
+    let strip = strip.as_array().unwrap();
+    assert_eq!(strip.len(), p["checks"].as_array().unwrap().len());
+    for s in strip {
+        let c = check(&p, s["id"].as_str().unwrap());
+        assert_eq!((&s["status"], &s["summary"]), (&c["status"], &c["summary"]));
+        assert!(s.get("evidence").is_none() && s.get("fix").is_none(), "{s}");
+    }
 
     // An attestation is marked attested, not verified.
     let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
