@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::{Link, Meta, MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
     Lazy, LazyRoute, SsrMode,
-    components::{A, Route, Router, Routes},
+    components::{Route, Router, Routes},
     lazy_route, path,
 };
 
@@ -233,22 +233,44 @@ fn Figures(data: overview::OverviewData) -> impl IntoView {
 }
 
 /// The console's sections (security admins and auditors; the server checks each page again).
+/// Plain links: the router takes over their clicks all the same, and one read of the location
+/// marks the current section (a `<A>` per link costs each page's render a resolved path and an
+/// attribute boxed per link).
 #[component]
 fn Nav() -> impl IntoView {
     let link = "rounded-md px-3 py-1.5 text-sm text-slate-600 hover:bg-slate-100 aria-[current=page]:bg-indigo-50 aria-[current=page]:font-medium aria-[current=page]:text-indigo-700 dark:text-slate-300 dark:hover:bg-slate-800 dark:aria-[current=page]:bg-indigo-950 dark:aria-[current=page]:text-indigo-300";
+    let path = leptos_router::hooks::use_location().pathname;
+    let current = move |section: &'static str| {
+        move || path.with(|p| in_section(p, section)).then_some("page")
+    };
     view! {
         <ShownTo who=|me: &me::Me| me.operator>
             <nav class="mx-auto flex max-w-6xl gap-1 overflow-x-auto px-6 pb-2" aria-label="Sections" data-testid="nav">
-                <A href="/" exact=true attr:class=link>"Overview"</A>
-                <A href="/connection" attr:class=link>"Connection"</A>
-                <A href="/users" attr:class=link>"Users"</A>
-                <A href="/groups" attr:class=link>"Groups"</A>
-                <A href="/drift" attr:class=link>"Drift"</A>
-                <A href="/seats" attr:class=link>"Seats"</A>
-                <A href="/history" attr:class=link>"History"</A>
+                <a href="/" class=link aria-current=current("/")>"Overview"</a>
+                <a href="/connection" class=link aria-current=current("/connection")>"Connection"</a>
+                <a href="/users" class=link aria-current=current("/users")>"Users"</a>
+                <a href="/groups" class=link aria-current=current("/groups")>"Groups"</a>
+                <a href="/drift" class=link aria-current=current("/drift")>"Drift"</a>
+                <a href="/seats" class=link aria-current=current("/seats")>"Seats"</a>
+                <a href="/history" class=link aria-current=current("/history")>"History"</a>
             </nav>
         </ShownTo>
     }
+}
+
+/// Whether `path` is in the section at `section`: the overview only at `/`, another section at
+/// its own path and its objects' pages (`/users/<id>` is in Users).
+fn in_section(path: &str, section: &str) -> bool {
+    let path = if path.len() > 1 {
+        path.trim_end_matches('/')
+    } else {
+        path
+    };
+    if section == "/" {
+        return path == "/";
+    }
+    path.strip_prefix(section)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// Marks the response 404 (a page whose object does not exist), on the server.
@@ -308,5 +330,22 @@ fn NotFound() -> impl IntoView {
             "There is nothing at this address. "
             <a class="text-indigo-600 underline dark:text-indigo-400" href="/">"Back to the overview"</a>
         </p>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::in_section;
+
+    #[test]
+    fn a_page_is_in_its_section_and_the_overview_only_at_the_root() {
+        assert!(in_section("/", "/"));
+        assert!(!in_section("/users", "/"));
+        assert!(in_section("/users", "/users"));
+        assert!(in_section("/users/", "/users"));
+        assert!(in_section("/users/abc", "/users"));
+        assert!(!in_section("/users-export", "/users"));
+        assert!(!in_section("/groups/abc", "/users"));
+        assert!(!in_section("/", "/users"));
     }
 }
