@@ -192,7 +192,7 @@ fn Overview() -> impl IntoView {
     // Every resource of the page is created here, before any Suspense (see OverviewData).
     let data = overview::OverviewData::new();
     let status = status::StatusData::new();
-    let connection = connection::StripData::new();
+    let connection = overview::StripData::new();
     view! {
         <Title text="Overview"/>
         <h1 class="text-2xl font-semibold tracking-tight">"Overview"</h1>
@@ -203,7 +203,7 @@ fn Overview() -> impl IntoView {
         </p>
         <div class="mt-6">
             <ShownTo who=|me: &me::Me| me.operator>
-                <div class="mb-4"><connection::ConnectionStrip data=connection/></div>
+                <div class="mb-4"><overview::ConnectionStrip data=connection/></div>
                 <Figures data/>
             </ShownTo>
         </div>

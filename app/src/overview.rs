@@ -5,8 +5,9 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::connection::tone;
 use crate::history::RefreshRow;
-use crate::ui::{ErrorNote, Loading, Stamp, When, thousands};
+use crate::ui::{Badge, ErrorNote, LINK, Loading, Stamp, When, thousands};
 
 /// The overview's figures.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -336,5 +337,89 @@ fn RefreshBar(
                 })}
             </Transition>
         </div>
+    }
+}
+
+/// One check as the overview's strip shows it: its status and one line, without the evidence,
+/// the fix or what admins entered (the Connection page's data).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StripCheck {
+    pub id: String,
+    pub title: String,
+    /// pass, attested, unknown, warn, fail.
+    pub status: String,
+    pub summary: String,
+}
+
+/// The checklist's statuses, for the overview's strip.
+#[server(prefix = "/api", endpoint = "connection_strip", client = crate::csrf::CsrfClient)]
+pub async fn connection_strip() -> Result<Vec<StripCheck>, ServerFnError> {
+    crate::access::check("connection_strip")?;
+    use crate::state::{app_state, store_failed};
+    let checklist = app_state()?
+        .store
+        .checklist()
+        .await
+        .map_err(|e| store_failed("Reading the connection checklist", e))?;
+    Ok(checklist
+        .checks
+        .into_iter()
+        .map(|v| StripCheck {
+            id: v.outcome.check.as_str().to_string(),
+            title: v.outcome.check.title().to_string(),
+            status: v.outcome.status.as_str().to_string(),
+            summary: v.outcome.summary,
+        })
+        .collect())
+}
+
+/// The overview's strip's data, created with the page (outside Suspense, so hydration pairs it).
+#[derive(Clone, Copy)]
+pub struct StripData(Resource<Result<Vec<StripCheck>, ServerFnError>>);
+
+impl StripData {
+    pub fn new() -> Self {
+        Self(Resource::new(|| (), |_| connection_strip()))
+    }
+}
+
+impl Default for StripData {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The checklist as a strip of statuses, for the overview.
+#[component]
+pub fn ConnectionStrip(data: StripData) -> impl IntoView {
+    let checks = data.0;
+    view! {
+        <Transition fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                match checks.await {
+                    Ok(checks) if checks.is_empty() => view! {
+                        <p class="text-sm text-slate-500 dark:text-slate-400" data-testid="connection-strip">
+                            "The connection checklist has not been verified yet. "
+                            <a class=LINK href="/connection">"Open Connection"</a>
+                        </p>
+                    }.into_any(),
+                    Ok(checks) => view! {
+                        <a href="/connection" class="flex flex-wrap items-center gap-2 rounded-xl border border-slate-200 bg-white p-3 shadow-sm hover:border-indigo-400 dark:border-slate-800 dark:bg-slate-900" data-testid="connection-strip" aria-label="Connection checklist">
+                            <span class="mr-1 text-sm font-semibold">"Connection"</span>
+                            {checks.into_iter().map(|c| {
+                                let (t, word) = tone(&c.status);
+                                view! {
+                                    <span class="inline-flex items-center gap-1 text-xs" data-testid=format!("strip-{}", c.id) data-status=c.status title=c.summary>
+                                        <Badge text=word tone=t/>
+                                        <span class="text-slate-600 dark:text-slate-300">{c.title}</span>
+                                    </span>
+                                }
+                            }).collect_view()}
+                        </a>
+                    }.into_any(),
+                    Err(e) => view! { <ErrorNote message=crate::ui::error_text(&e)/> }.into_any(),
+                }
+            })}
+        </Transition>
     }
 }
