@@ -311,7 +311,7 @@ impl Store {
                     members,
                     drift,
                 }))
-        })
+            })
         })
         .await
     }
