@@ -111,16 +111,7 @@ pub fn App() -> impl IntoView {
             <shortcuts::Shortcuts/>
             <div class="flex min-h-screen flex-col">
                 <header class="border-b border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
-                    <div class="mx-auto flex max-w-6xl items-center gap-3 px-6 py-4">
-                        <span class="grid h-8 w-8 place-items-center rounded-md bg-indigo-600 font-bold text-white" aria-hidden="true">"T"</span>
-                        <span class="text-lg font-semibold tracking-tight">"Tessera"</span>
-                        <span class="hidden text-sm text-slate-500 sm:inline dark:text-slate-400">"Identity Center seats, end to end"</span>
-                        <div class="ml-auto flex items-center gap-3">
-                            <theme::ThemeSwitch/>
-                            <UserMenu me/>
-                        </div>
-                    </div>
-                    <Nav/>
+                    <Header me/>
                 </header>
                 <main id="main" class="mx-auto w-full max-w-6xl flex-1 px-6 py-8" data-hydrated=move || hydrated.get().to_string()>
                     // Every page renders whole before it is sent (`SsrMode::Async`): its data
@@ -193,6 +184,7 @@ fn Overview() -> impl IntoView {
     let data = overview::OverviewData::new();
     let status = status::StatusData::new();
     let connection = overview::StripData::new();
+    let me = expect_context::<Resource<Result<me::Me, ServerFnError>>>();
     view! {
         <Title text="Overview"/>
         <h1 class="text-2xl font-semibold tracking-tight">"Overview"</h1>
@@ -201,32 +193,52 @@ fn Overview() -> impl IntoView {
             "Amazon Q Developer seats: what is synced, what drifted, who holds a seat and what it "
             "costs, and how fresh it all is."
         </p>
-        <div class="mt-6">
-            <ShownTo who=|me: &me::Me| me.operator>
-                <div class="mb-4"><overview::ConnectionStrip data=connection/></div>
-                <Figures data/>
-            </ShownTo>
-        </div>
-        <div class="mt-6 grid gap-6 md:grid-cols-2">
-            <OperatorsOnly>
-                <StatusCard data=status/>
-            </OperatorsOnly>
-            <AdminsOnly>
-                <SessionsCard/>
-            </AdminsOnly>
-        </div>
+        // One wait for the signed-in person decides each role's parts of the page (a convenience:
+        // the server checks every call again). One suspense instead of one per part: each costs
+        // every render an owner, a resolving pass and its own markers.
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let (operator, admin) = me.await.map(|m| (m.operator, m.admin)).unwrap_or_default();
+                view! {
+                    {operator.then(|| view! {
+                        <div class="mt-6">
+                            <div class="mb-4"><overview::ConnectionStrip data=connection/></div>
+                            <overview::OverviewFigures data admin/>
+                        </div>
+                    })}
+                    <div class="mt-6 grid gap-6 md:grid-cols-2">
+                        {operator.then(|| view! { <StatusCard data=status/> })}
+                        {admin.then(|| view! { <SessionsCard/> })}
+                    </div>
+                }
+            })}
+        </Transition>
     }
 }
 
-/// The overview's figures, with "Refresh now" for security admins.
+/// The header's contents: the name, the colours, who is signed in and, for security admins and
+/// auditors, the sections. One wait for the signed-in person serves all of it (each suspense
+/// costs every page's render an owner, a resolving pass and its own markers).
 #[component]
-fn Figures(data: overview::OverviewData) -> impl IntoView {
-    let me = expect_context::<Resource<Result<me::Me, ServerFnError>>>();
+fn Header(me: Resource<Result<me::Me, ServerFnError>>) -> impl IntoView {
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
-                let admin = me.await.map(|m| m.admin).unwrap_or(false);
-                view! { <overview::OverviewFigures data admin/> }
+                let me = me.await;
+                // A convenience: the server checks each page and call again.
+                let operator = me.as_ref().is_ok_and(|m| m.operator);
+                view! {
+                    <div class="mx-auto flex max-w-6xl items-center gap-3 px-6 py-4">
+                        <span class="grid h-8 w-8 place-items-center rounded-md bg-indigo-600 font-bold text-white" aria-hidden="true">"T"</span>
+                        <span class="text-lg font-semibold tracking-tight">"Tessera"</span>
+                        <span class="hidden text-sm text-slate-500 sm:inline dark:text-slate-400">"Identity Center seats, end to end"</span>
+                        <div class="ml-auto flex items-center gap-3">
+                            <theme::ThemeSwitch/>
+                            <UserMenu me/>
+                        </div>
+                    </div>
+                    {operator.then(|| view! { <Nav/> })}
+                }
             })}
         </Transition>
     }
@@ -244,17 +256,15 @@ fn Nav() -> impl IntoView {
         move || path.with(|p| in_section(p, section)).then_some("page")
     };
     view! {
-        <ShownTo who=|me: &me::Me| me.operator>
-            <nav class="mx-auto flex max-w-6xl gap-1 overflow-x-auto px-6 pb-2" aria-label="Sections" data-testid="nav">
-                <a href="/" class=link aria-current=current("/")>"Overview"</a>
-                <a href="/connection" class=link aria-current=current("/connection")>"Connection"</a>
-                <a href="/users" class=link aria-current=current("/users")>"Users"</a>
-                <a href="/groups" class=link aria-current=current("/groups")>"Groups"</a>
-                <a href="/drift" class=link aria-current=current("/drift")>"Drift"</a>
-                <a href="/seats" class=link aria-current=current("/seats")>"Seats"</a>
-                <a href="/history" class=link aria-current=current("/history")>"History"</a>
-            </nav>
-        </ShownTo>
+        <nav class="mx-auto flex max-w-6xl gap-1 overflow-x-auto px-6 pb-2" aria-label="Sections" data-testid="nav">
+            <a href="/" class=link aria-current=current("/")>"Overview"</a>
+            <a href="/connection" class=link aria-current=current("/connection")>"Connection"</a>
+            <a href="/users" class=link aria-current=current("/users")>"Users"</a>
+            <a href="/groups" class=link aria-current=current("/groups")>"Groups"</a>
+            <a href="/drift" class=link aria-current=current("/drift")>"Drift"</a>
+            <a href="/seats" class=link aria-current=current("/seats")>"Seats"</a>
+            <a href="/history" class=link aria-current=current("/history")>"History"</a>
+        </nav>
     }
 }
 
@@ -280,38 +290,6 @@ pub(crate) fn not_found_status() {
         if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
             response.set_status(axum::http::StatusCode::NOT_FOUND);
         }
-    }
-}
-
-/// Shows its children to security admins and auditors (the server checks again).
-#[component]
-fn OperatorsOnly(children: ChildrenFn) -> impl IntoView {
-    view! { <ShownTo who=|me: &me::Me| me.operator children/> }
-}
-
-/// Shows its children to security admins (the server checks again).
-#[component]
-fn AdminsOnly(children: ChildrenFn) -> impl IntoView {
-    view! { <ShownTo who=|me: &me::Me| me.admin children/> }
-}
-
-/// Shows its children to the signed-in people `who` accepts (a convenience: the server checks
-/// every call again).
-#[component]
-fn ShownTo(who: fn(&me::Me) -> bool, children: ChildrenFn) -> impl IntoView {
-    let me = expect_context::<Resource<Result<me::Me, ServerFnError>>>();
-    view! {
-        <Transition fallback=|| ()>
-            {move || {
-                let children = children.clone();
-                Suspend::new(async move {
-                    match me.await {
-                        Ok(me) if who(&me) => children().into_any(),
-                        _ => ().into_any(),
-                    }
-                })
-            }}
-        </Transition>
     }
 }
 

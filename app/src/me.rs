@@ -45,46 +45,40 @@ pub async fn whoami() -> Result<Me, ServerFnError> {
     }
 }
 
-/// Name, roles and the sign-out button.
+/// Name, roles and the sign-out buttons, for the signed-in person `me` (the header waits for it).
 #[component]
-pub fn UserMenu(me: Resource<Result<Me, ServerFnError>>) -> impl IntoView {
-    view! {
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                match me.await {
-                    Ok(me) => {
-                        let roles = if me.roles.is_empty() {
-                            "Member".to_string()
-                        } else {
-                            me.roles.join(", ")
-                        };
-                        view! {
-                            <div class="ml-auto flex items-center gap-3 text-sm">
-                                <span data-testid="me-name" class="font-medium">{me.name}</span>
-                                <span data-testid="me-roles" class="rounded bg-slate-100 px-2 py-0.5 text-slate-700 dark:bg-slate-800 dark:text-slate-300">{roles}</span>
-                                {(!me.teams.is_empty()).then(|| view! {
-                                    <span data-testid="me-teams" class="hidden text-slate-500 md:inline dark:text-slate-400" title="The groups you own in the IdP: your teams">
-                                        {format!("Teams: {}", me.teams.join(", "))}
-                                    </span>
-                                })}
-                                <form method="post" action="/auth/sign-out">
-                                    <input type="hidden" name="csrf" value=me.csrf.clone()/>
-                                    <button type="submit" data-testid="sign-out" class="rounded-md border border-slate-300 px-2 py-1 hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800">"Sign out"</button>
-                                </form>
-                                <form method="post" action="/auth/sign-out-everywhere">
-                                    <input type="hidden" name="csrf" value=me.csrf/>
-                                    <button type="submit" data-testid="sign-out-everywhere" title="Sign out of Tessera in every browser and device" class="rounded-md px-2 py-1 text-slate-600 underline-offset-2 hover:underline dark:text-slate-400">"Everywhere"</button>
-                                </form>
-                            </div>
-                        }
-                            .into_any()
-                    }
-                    Err(_) => view! {
-                        <a class="ml-auto text-sm text-indigo-600 underline" href="/auth/sign-in">"Sign in"</a>
-                    }
-                        .into_any(),
-                }
-            })}
-        </Transition>
+pub fn UserMenu(me: Result<Me, ServerFnError>) -> impl IntoView {
+    match me {
+        Ok(me) => {
+            let roles = if me.roles.is_empty() {
+                "Member".to_string()
+            } else {
+                me.roles.join(", ")
+            };
+            view! {
+                <div class="ml-auto flex items-center gap-3 text-sm">
+                    <span data-testid="me-name" class="font-medium">{me.name}</span>
+                    <span data-testid="me-roles" class="rounded bg-slate-100 px-2 py-0.5 text-slate-700 dark:bg-slate-800 dark:text-slate-300">{roles}</span>
+                    {(!me.teams.is_empty()).then(|| view! {
+                        <span data-testid="me-teams" class="hidden text-slate-500 md:inline dark:text-slate-400" title="The groups you own in the IdP: your teams">
+                            {format!("Teams: {}", me.teams.join(", "))}
+                        </span>
+                    })}
+                    <form method="post" action="/auth/sign-out">
+                        <input type="hidden" name="csrf" value=me.csrf.clone()/>
+                        <button type="submit" data-testid="sign-out" class="rounded-md border border-slate-300 px-2 py-1 hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800">"Sign out"</button>
+                    </form>
+                    <form method="post" action="/auth/sign-out-everywhere">
+                        <input type="hidden" name="csrf" value=me.csrf/>
+                        <button type="submit" data-testid="sign-out-everywhere" title="Sign out of Tessera in every browser and device" class="rounded-md px-2 py-1 text-slate-600 underline-offset-2 hover:underline dark:text-slate-400">"Everywhere"</button>
+                    </form>
+                </div>
+            }
+            .into_any()
+        }
+        Err(_) => view! {
+            <a class="ml-auto text-sm text-indigo-600 underline" href="/auth/sign-in">"Sign in"</a>
+        }
+        .into_any(),
     }
 }
