@@ -193,6 +193,29 @@ fn start_refresh_job(
     )
 }
 
+/// How often expired sign-in sessions are deleted from the database.
+const EXPIRED_SESSIONS_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Deletes the expired sign-in sessions from the database every `every` (first after one
+/// period). A failure is logged and the next period tries again.
+fn spawn_expired_sessions_deletion(
+    sessions: store::Sessions,
+    every: std::time::Duration,
+) -> tokio::task::JoinHandle<()> {
+    use tower_sessions::session_store::ExpiredDeletion;
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticks.tick().await;
+        loop {
+            ticks.tick().await;
+            if let Err(e) = sessions.delete_expired().await {
+                tracing::warn!(error = %e, "expired sign-in sessions could not be deleted; trying again in an hour");
+            }
+        }
+    })
+}
+
 /// What the demo enters in the connection checklist at start, as an admin would: Identity
 /// Center's service-provider metadata and the SCIM connection the IdP provisions with.
 #[derive(Clone)]
@@ -293,9 +316,10 @@ pub async fn serve(
             &config.auth.teams,
         )) as std::sync::Arc<dyn app::state::TeamLeads>),
     };
+    let sessions = store.sessions().await?;
     let security = crate::http::Security {
         sign_in,
-        sessions: store.sessions().await?,
+        sessions: sessions.clone(),
     };
     let app = crate::http::router(state, security);
     let listener = tokio::net::TcpListener::bind(config.server.listen)
@@ -308,6 +332,7 @@ pub async fn serve(
     tracing::info!(%addr, mode, "listening");
     on_ready(addr, &store);
     let refresh_job = refresher.map(|r| start_refresh_job(config, r));
+    let sessions_job = spawn_expired_sessions_deletion(sessions, EXPIRED_SESSIONS_EVERY);
     let connection_job = crate::connection::spawn_schedule(
         checker,
         std::time::Duration::from_secs(config.connection.verify_every_secs),
@@ -323,6 +348,7 @@ pub async fn serve(
         job.abort();
     }
     connection_job.abort();
+    sessions_job.abort();
     served?;
     store.close().await;
     tracing::info!("stopped");

@@ -66,7 +66,7 @@ pub use identity_center::{Outcome, Refresh, RefreshKind};
 pub use idp_scope::{ScopeOutcome, ScopeRead, StoredDrift};
 pub use kept::KEPT_READS;
 pub use lists::{GroupQuery, GroupRow, OriginFilter, PageOf, UserQuery, UserRow, UserSort};
-pub use sessions::{REVOCATIONS_FRESH, Sessions};
+pub use sessions::{REVOCATIONS_FRESH, SESSIONS_FRESH, Sessions};
 pub use timeline::ObjectChange;
 
 /// Which database a [`Store`] is connected to.

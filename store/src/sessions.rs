@@ -2,6 +2,13 @@
 //! serves any session and a restart signs nobody out. SQLite: table `tower_sessions`;
 //! PostgreSQL: `tower_sessions.session`. Both are created at start if missing.
 //!
+//! Every request reads its session, so a session read from the database answers from this
+//! process's memory for [`SESSIONS_FRESH`] (tower-sessions' `CachingSessionStore` over a
+//! least-recently-used map); what this process writes or deletes goes to both at once. A sign-out on another
+//! replica (its session deleted there) therefore takes effect here within that time, as a
+//! sign-out everywhere does (below). Expired sessions are deleted by [`Sessions::delete_expired`]
+//! now and then (a job of the server's).
+//!
 //! Sign-out everywhere does not search the stored sessions (their data is opaque to SQL): it
 //! records, per person (or for everyone), the time before which their sign-ins no longer count
 //! (`session_revocations`, migration 0005), and the server checks it on every request. The
@@ -11,36 +18,127 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use lru::LruCache;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tower_sessions_core::session::{Id, Record};
-use tower_sessions_core::session_store::{self, ExpiredDeletion, SessionStore};
+use tower_sessions_core::session_store::{
+    self, CachingSessionStore, ExpiredDeletion, SessionStore,
+};
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
 use crate::{Pool, Store, StoreError};
 
-/// The session store on the deployment's database.
+/// The session store on the deployment's database, with the sessions read lately held in
+/// memory.
 #[derive(Debug, Clone)]
-pub enum Sessions {
+pub struct Sessions {
+    both: CachingSessionStore<Recent, Database>,
+    database: Database,
+}
+
+/// tower-sessions' store on this deployment's database.
+#[derive(Debug, Clone)]
+enum Database {
     Sqlite(SqliteStore),
     Postgres(PostgresStore),
+}
+
+/// How long a session read from the database answers for in this process before it is read
+/// again: as long as a read of the sign-outs everywhere does.
+pub const SESSIONS_FRESH: std::time::Duration = REVOCATIONS_FRESH;
+
+/// How many sessions are held in memory (a console's people active within seconds of each
+/// other; a session is a few KB with its ID token); the least recently used goes first, and
+/// one not held is read from the database.
+const RECENT_SESSIONS: NonZeroUsize = NonZeroUsize::MIN.saturating_add(999);
+
+/// The sessions this process read or wrote lately, each with when it was held.
+#[derive(Clone)]
+struct Recent {
+    held: Arc<Mutex<LruCache<Id, (Instant, Record)>>>,
+}
+
+impl Default for Recent {
+    fn default() -> Self {
+        Self {
+            held: Arc::new(Mutex::new(LruCache::new(RECENT_SESSIONS))),
+        }
+    }
+}
+
+impl std::fmt::Debug for Recent {
+    // Sessions hold secrets (tokens): only their count is shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recent")
+            .field("sessions", &self.held().len())
+            .finish()
+    }
+}
+
+impl Recent {
+    fn held(&self) -> std::sync::MutexGuard<'_, LruCache<Id, (Instant, Record)>> {
+        self.held.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn hold(&self, record: &Record) {
+        self.held().put(record.id, (Instant::now(), record.clone()));
+    }
+}
+
+#[async_trait]
+impl SessionStore for Recent {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        self.hold(record);
+        Ok(())
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        self.hold(record);
+        Ok(())
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let mut held = self.held();
+        let now = time::OffsetDateTime::now_utc();
+        match held.get(id) {
+            Some((at, record)) if at.elapsed() < SESSIONS_FRESH && record.expiry_date > now => {
+                Ok(Some(record.clone()))
+            }
+            Some(_) => {
+                held.pop(id);
+                Ok(None)
+            }
+            None => Ok(None),
+        }
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        self.held().pop(id);
+        Ok(())
+    }
 }
 
 impl Store {
     /// The session store on this database, its table created if missing.
     pub async fn sessions(&self) -> Result<Sessions, StoreError> {
-        Ok(match &self.pool {
+        Ok::<_, StoreError>(match &self.pool {
             Pool::Sqlite(pool) => {
                 let store = SqliteStore::new(pool.clone());
                 store.migrate().await?;
-                Sessions::Sqlite(store)
+                Database::Sqlite(store)
             }
             Pool::Postgres(pool) => {
                 let store = PostgresStore::new(pool.clone());
                 store.migrate().await?;
-                Sessions::Postgres(store)
+                Database::Postgres(store)
             }
+        })
+        .map(|database| Sessions {
+            both: CachingSessionStore::new(Recent::default(), database.clone()),
+            database,
         })
     }
 }
@@ -145,42 +243,63 @@ impl Store {
 }
 
 #[async_trait]
-impl SessionStore for Sessions {
+impl SessionStore for Database {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         match self {
-            Sessions::Sqlite(s) => s.create(record).await,
-            Sessions::Postgres(s) => s.create(record).await,
+            Database::Sqlite(s) => s.create(record).await,
+            Database::Postgres(s) => s.create(record).await,
         }
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         match self {
-            Sessions::Sqlite(s) => s.save(record).await,
-            Sessions::Postgres(s) => s.save(record).await,
+            Database::Sqlite(s) => s.save(record).await,
+            Database::Postgres(s) => s.save(record).await,
         }
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         match self {
-            Sessions::Sqlite(s) => s.load(id).await,
-            Sessions::Postgres(s) => s.load(id).await,
+            Database::Sqlite(s) => s.load(id).await,
+            Database::Postgres(s) => s.load(id).await,
         }
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         match self {
-            Sessions::Sqlite(s) => s.delete(id).await,
-            Sessions::Postgres(s) => s.delete(id).await,
+            Database::Sqlite(s) => s.delete(id).await,
+            Database::Postgres(s) => s.delete(id).await,
         }
     }
 }
 
 #[async_trait]
+impl SessionStore for Sessions {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        self.both.create(record).await
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        self.both.save(record).await
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        self.both.load(id).await
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        self.both.delete(id).await
+    }
+}
+
+#[async_trait]
 impl ExpiredDeletion for Sessions {
+    /// Deletes the sessions whose expiry has passed from the database (the memory forgets
+    /// them on its own: an expired session is never answered from it).
     async fn delete_expired(&self) -> session_store::Result<()> {
-        match self {
-            Sessions::Sqlite(s) => s.delete_expired().await,
-            Sessions::Postgres(s) => s.delete_expired().await,
+        match &self.database {
+            Database::Sqlite(s) => s.delete_expired().await,
+            Database::Postgres(s) => s.delete_expired().await,
         }
     }
 }
