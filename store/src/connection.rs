@@ -89,7 +89,7 @@ impl Store {
         .bind(at)
         .execute(&mut *tx)
         .await?;
-            commit_change!(self, tx);
+            commit_change!(tx);
         });
         Ok(())
     }
@@ -103,7 +103,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-            commit_change!(self, tx);
+            commit_change!(tx);
             n
         });
         Ok(n > 0)
@@ -167,7 +167,7 @@ impl Store {
         .bind(at)
         .execute(&mut *tx)
         .await?;
-            commit_change!(self, tx);
+            commit_change!(tx);
         });
         Ok(())
     }
@@ -220,7 +220,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             }
-            commit_change!(self, tx);
+            commit_change!(tx);
             Ok::<(), StoreError>(())
         })
     }

@@ -55,15 +55,11 @@ pub(crate) const COUNT_CHANGE: &str = "INSERT INTO figures (name, value) VALUES 
 /// Counts the change (see [`COUNT_CHANGE`]) and commits the transaction `$tx`. Every write of
 /// what a page shows ends with this instead of a bare `commit()`.
 macro_rules! commit_change {
-    ($store:expr, $tx:expr) => {{
+    ($tx:expr) => {{
         sqlx::query($crate::figures::COUNT_CHANGE)
             .execute(&mut *$tx)
             .await?;
-        let committed = $tx.commit().await;
-        // Whether or not the commit went through, the version this process holds may be
-        // stale now: the next read asks the database.
-        $store.kept.changed();
-        committed?;
+        $tx.commit().await?;
     }};
 }
 

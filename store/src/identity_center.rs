@@ -496,7 +496,7 @@ impl Store {
             keep_figures!(tx, crate::figures::AFTER_SNAPSHOT);
             insert_refresh!(tx, refresh, None);
             insert_history!(tx, &refresh.id, changes, refresh.finished_at);
-            commit_change!(self, tx);
+            commit_change!(tx);
         });
         Ok(())
     }
@@ -542,7 +542,7 @@ impl Store {
                 None,
                 [snapshot.users().len(), 0, 0, snapshot.membership_count(), 0]
             );
-            commit_change!(self, tx);
+            commit_change!(tx);
         });
         Ok(())
     }
@@ -552,7 +552,7 @@ impl Store {
         on_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
             insert_refresh!(tx, refresh, None);
-            commit_change!(self, tx);
+            commit_change!(tx);
         });
         Ok(())
     }
@@ -567,7 +567,7 @@ impl Store {
         on_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
             insert_refresh!(tx, refresh, Some(json));
-            commit_change!(self, tx);
+            commit_change!(tx);
         });
         Ok(())
     }
@@ -605,7 +605,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             insert_history!(tx, id, &changes, at);
-            commit_change!(self, tx);
+            commit_change!(tx);
         });
         Ok(())
     }
@@ -621,7 +621,7 @@ impl Store {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-            commit_change!(self, tx);
+            commit_change!(tx);
             done
         });
         if done == 0 {

@@ -199,7 +199,7 @@ impl Store {
             replace_drift!(tx, drift.unwrap_or_default());
             keep_figures!(tx, crate::figures::AFTER_SCOPE);
             insert_read!(tx, read);
-            commit_change!(self, tx);
+            commit_change!(tx);
         });
         Ok(())
     }
@@ -209,7 +209,7 @@ impl Store {
         on_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
             insert_read!(tx, read);
-            commit_change!(self, tx);
+            commit_change!(tx);
         });
         Ok(())
     }

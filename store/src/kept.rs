@@ -6,14 +6,12 @@
 //! again until the data changes.
 //!
 //! Every write of what a page shows counts itself in `figures.data_version`, in its own
-//! transaction (`commit_change!`, `figures.rs`). A kept read first asks for that version: the
-//! same version answers from memory; another is read from the database, version first, in one
-//! snapshot (see [`Store::snapshot`]), so the data kept under a version is exactly what the
-//! database held at that version. The version lives in the database, not in the process, and
-//! a version read from it answers for [`DATA_FRESH`] (every request asked the database for it
-//! before: a tenth to a quarter of a page's CPU, BENCHMARKS.md thirtieth session). A write by
-//! this process forgets the version held, so its next read asks the database; a write by
-//! another replica (or the CLI) is seen here within [`DATA_FRESH`], as a sign-out is.
+//! transaction (`commit_change!`, `figures.rs`). A kept read first asks the database for that
+//! version (one statement): the same version answers from memory; another is read from the
+//! database, version first, in one snapshot (see [`Store::snapshot`]), so the data kept under a
+//! version is exactly what the database held at that version. The version lives in the
+//! database, not in the process: a write by another replica (or the CLI) is seen by the very
+//! next read here.
 //!
 //! What this does not see: a hand edit of the database that does not count itself. Restarting
 //! the server, or any later write, shows it.
@@ -34,23 +32,9 @@ pub const KEPT_READS: NonZeroUsize = NonZeroUsize::MIN.saturating_add(511);
 /// Which read, and with what arguments (their `Debug` form).
 type Key = (&'static str, String);
 
-/// How long a read of the data version answers for in this process before the database is
-/// asked again: a write by another replica (or the CLI) is seen within this time, one by this
-/// process at once.
-pub const DATA_FRESH: Duration = crate::sessions::REVOCATIONS_FRESH;
-
 /// The reads kept for one data version.
 pub(crate) struct Kept {
     held: Mutex<Held>,
-    version: Mutex<HeldVersion>,
-}
-
-/// The last data version read from the database, when that read started and how long its
-/// round trip took, and when this process last changed the data.
-#[derive(Default)]
-struct HeldVersion {
-    read: Option<(Instant, i64, Duration)>,
-    changed: Option<Instant>,
 }
 
 struct Held {
@@ -65,7 +49,6 @@ impl Default for Kept {
                 version: i64::MIN,
                 reads: LruCache::new(KEPT_READS),
             }),
-            version: Mutex::new(HeldVersion::default()),
         }
     }
 }
@@ -81,35 +64,6 @@ impl std::fmt::Debug for Kept {
 }
 
 impl Kept {
-    fn held_version(&self) -> std::sync::MutexGuard<'_, HeldVersion> {
-        self.version.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// The data version read less than [`DATA_FRESH`] ago, unless this process changed the
-    /// data since.
-    fn fresh_version(&self) -> Option<(i64, Duration)> {
-        self.held_version()
-            .read
-            .filter(|(at, _, _)| at.elapsed() < DATA_FRESH)
-            .map(|(_, version, round_trip)| (version, round_trip))
-    }
-
-    /// Holds `version`, read by a read that started at `read_at`, unless this process changed
-    /// the data since (that read may not have seen the change).
-    fn hold_version(&self, read_at: Instant, version: i64, round_trip: Duration) {
-        let mut held = self.held_version();
-        if held.changed.is_none_or(|c| c < read_at) {
-            held.read = Some((read_at, version, round_trip));
-        }
-    }
-
-    /// This process changed the data (or tried to): the next read asks the database.
-    pub(crate) fn changed(&self) {
-        let mut held = self.held_version();
-        held.read = None;
-        held.changed = Some(Instant::now());
-    }
-
     /// The read `key` as kept at `version`, if it is.
     fn get<T: Clone + 'static>(&self, version: i64, key: &Key) -> Option<T> {
         let mut held = self.held.lock().ok()?;
@@ -153,21 +107,13 @@ impl Store {
     }
 
     /// The data version now, and how long the round trip to the database took.
-    /// Held in memory for [`DATA_FRESH`], with the round trip measured when it was read.
     async fn data_version(&self) -> Result<(i64, Duration), StoreError> {
-        if let Some(held) = self.kept.fresh_version() {
-            return Ok(held);
-        }
-        let read_at = Instant::now();
         let mut conn = self.conn().await?;
         let started = Instant::now();
         let version = conn.counter("data_version").await?;
         // The connection goes back to the pool before a snapshot takes one: a read never holds
         // two, so a full pool cannot leave every reader waiting for a second.
-        let round_trip = started.elapsed();
-        drop(conn);
-        self.kept.hold_version(read_at, version, round_trip);
-        Ok((version, round_trip))
+        Ok((version, started.elapsed()))
     }
 
     /// The read `name` with `args`, kept until the data changes: answered from memory when the

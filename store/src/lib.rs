@@ -64,7 +64,7 @@ pub use browse::{
 pub use connection::{Checklist, SCIM_TOKEN_PURPOSE, ScimSetting, Setting, Verified, setting};
 pub use identity_center::{Outcome, Refresh, RefreshKind};
 pub use idp_scope::{ScopeOutcome, ScopeRead, StoredDrift};
-pub use kept::{DATA_FRESH, KEPT_READS};
+pub use kept::KEPT_READS;
 pub use lists::{GroupQuery, GroupRow, OriginFilter, PageOf, UserQuery, UserRow, UserSort};
 pub use sessions::{REVOCATIONS_FRESH, SESSIONS_FRESH, Sessions};
 pub use timeline::ObjectChange;
@@ -332,7 +332,7 @@ impl Store {
             // The schema is part of what the status card shows (see `Store::health`).
             on_pool!(self, |pool| {
                 let mut tx = pool.begin().await?;
-                commit_change!(self, tx);
+                commit_change!(tx);
             });
         }
         Ok(MigrationReport {
@@ -415,7 +415,7 @@ impl Store {
                 .bind(version)
                 .execute(&mut *tx)
                 .await?;
-            commit_change!(self, tx);
+            commit_change!(tx);
         });
         self.deployment().await
     }

@@ -195,7 +195,7 @@ impl Store {
             on_pool!(self, |pool| {
                 let mut tx = pool.begin().await?;
                 insert_object_changes!(tx, seq, at, &changes);
-                commit_change!(self, tx);
+                commit_change!(tx);
             });
             split += u64::from(!changes.is_empty());
         }
