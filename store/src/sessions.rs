@@ -4,10 +4,10 @@
 //!
 //! Every request reads its session, so a session read from the database answers from this
 //! process's memory for [`SESSIONS_FRESH`] (tower-sessions' `CachingSessionStore` over a
-//! least-recently-used map); what this process writes or deletes goes to both at once. A sign-out on another
-//! replica (its session deleted there) therefore takes effect here within that time, as a
-//! sign-out everywhere does (below). Expired sessions are deleted by [`Sessions::delete_expired`]
-//! now and then (a job of the server's).
+//! least-recently-used map); what this process writes or deletes goes to both at once. A
+//! sign-out on another replica (its session deleted there) therefore takes effect here within
+//! that time, as a sign-out everywhere does (below). Expired sessions are deleted by
+//! [`Sessions::delete_expired`] now and then (a job of the server's).
 //!
 //! Sign-out everywhere does not search the stored sessions (their data is opaque to SQL): it
 //! records, per person (or for everyone), the time before which their sign-ins no longer count
@@ -36,6 +36,8 @@ use crate::{Pool, Store, StoreError};
 #[derive(Debug, Clone)]
 pub struct Sessions {
     both: CachingSessionStore<Recent, Database>,
+    /// The database side again, for what `CachingSessionStore` does not pass on (deleting the
+    /// expired sessions).
     database: Database,
 }
 
@@ -124,7 +126,7 @@ impl SessionStore for Recent {
 impl Store {
     /// The session store on this database, its table created if missing.
     pub async fn sessions(&self) -> Result<Sessions, StoreError> {
-        Ok::<_, StoreError>(match &self.pool {
+        let database = match &self.pool {
             Pool::Sqlite(pool) => {
                 let store = SqliteStore::new(pool.clone());
                 store.migrate().await?;
@@ -135,8 +137,8 @@ impl Store {
                 store.migrate().await?;
                 Database::Postgres(store)
             }
-        })
-        .map(|database| Sessions {
+        };
+        Ok(Sessions {
             both: CachingSessionStore::new(Recent::default(), database.clone()),
             database,
         })
